@@ -10,8 +10,9 @@ public static class TopFractionSelector
 {
     /// <summary>
     /// Computes ceil(fraction * count) in decimal arithmetic. The double fraction is converted to decimal,
-    /// which rounds it to 15 significant digits, so 0.3 becomes exactly 0.3 and 0.3 * 10 gives 3 where the
-    /// double product 3.0000000000000004 would give 4. Returns at least 1 for a non-empty window.
+    /// which rounds it to 15 significant digits, so 0.07 becomes exactly 0.07 and 0.07 * 100 gives 7, where
+    /// the double product 7.000000000000001 would give 8. A fraction is therefore read as its shortest
+    /// decimal form (0.1 + 0.2 counts as 0.3). Returns at least 1 for a non-empty window.
     /// </summary>
     public static int KeepCount(int count, double fraction)
     {
