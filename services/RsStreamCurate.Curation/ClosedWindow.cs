@@ -13,12 +13,12 @@ public sealed record ClosedWindow
 
     public required string ModelVersion { get; init; }
 
-    /// <summary>Number of distinct candidates in the window; repeats of a candidate id count once.</summary>
+    /// <summary>Number of distinct candidates in the window. Repeats of a candidate id count once.</summary>
     public required int Size { get; init; }
 
     public required double Fraction { get; init; }
 
-    /// <summary>Kept candidates, best first; the rank of <c>Kept[i]</c> is <c>i + 1</c>.</summary>
+    /// <summary>Kept candidates, best first. The rank of <c>Kept[i]</c> is <c>i + 1</c>.</summary>
     public required IReadOnlyList<ScoredCandidate> Kept { get; init; }
 
     /// <summary>Lowest kept score. Every closed window has at least one candidate, so it always has one.</summary>

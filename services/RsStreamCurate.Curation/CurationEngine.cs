@@ -56,9 +56,9 @@ public sealed class CurationEngine
     }
 
     /// <summary>
-    /// Adds a scored candidate and returns the windows that closed because of it, oldest first: none in the
-    /// usual case; the open window when it was too old, had another model version or became full; and up to
-    /// two when an old window closes and the new candidate alone fills a window of size 1.
+    /// Adds a scored candidate and returns the windows that closed because of it, oldest first. Usually none
+    /// closes. The open window closes when it is too old, has another model version or becomes full. Two close
+    /// when an old window closes and the new candidate alone fills a window of size 1.
     /// </summary>
     /// <exception cref="ArgumentException">The candidate has no id or model version, or its score is NaN. Dead-letter it.</exception>
     public IReadOnlyList<ClosedWindow> Add(ScoredCandidate candidate, SourcePosition position)
@@ -117,7 +117,7 @@ public sealed class CurationEngine
         }
     }
 
-    /// <summary>Closes the open window with reason <see cref="CloseReason.Age"/> if it is older than MaxWindowAge; call it from an idle tick.</summary>
+    /// <summary>Closes the open window with reason <see cref="CloseReason.Age"/> if it is older than MaxWindowAge. Call it from an idle tick.</summary>
     public ClosedWindow? CloseExpired()
     {
         lock (_gate)

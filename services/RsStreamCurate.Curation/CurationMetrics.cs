@@ -20,7 +20,10 @@ public static class CurationMetrics
         "Curation windows closed, by close reason.",
         "reason");
 
-    /// <summary>Shared across stages: direction <c>in</c> counts every candidate message, <c>out</c> every kept one.</summary>
+    /// <summary>
+    /// Candidates per stage. Curation counts every message given to the engine as <c>in</c> and every kept
+    /// candidate as <c>out</c>. The <c>stage</c> label lets other stages report into the same metric.
+    /// </summary>
     public static readonly Counter Candidates = Metrics.CreateCounter(
         "rscurate_candidates_total",
         "Candidates that entered or left a pipeline stage.",

@@ -8,7 +8,7 @@ public sealed class CurationOptions
 {
     public const string SectionName = "Curation";
 
-    /// <summary>Fraction of each window to keep, in (0, 1]; a window of n candidates keeps ceil(Fraction * n).</summary>
+    /// <summary>Fraction of each window to keep, in (0, 1]. A window of n candidates keeps ceil(Fraction * n).</summary>
     public double Fraction { get; set; } = 0.30;
 
     /// <summary>Number of distinct candidates at which a window closes.</summary>
@@ -20,7 +20,7 @@ public sealed class CurationOptions
     /// <summary>Dataset directory that receives <c>shards/</c> and <c>manifest.jsonl</c>.</summary>
     public string OutputDirectory { get; set; } = "curated";
 
-    /// <summary>Npgsql connection string; when set, curated windows are also written to PostgreSQL.</summary>
+    /// <summary>Npgsql connection string. When it is set, curated windows are also written to PostgreSQL.</summary>
     public string? PostgresConnectionString { get; set; }
 
     /// <summary>Table of curated candidates, optionally schema-qualified (<c>schema.table</c>).</summary>

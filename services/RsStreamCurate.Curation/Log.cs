@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace RsStreamCurate.Curation;
 
-/// <summary>Source-generated log messages of the curation stage; event ids 3000-3099.</summary>
+/// <summary>Source-generated log messages of the curation stage, with event ids 3000-3099.</summary>
 internal static partial class Log
 {
     [LoggerMessage(3000, LogLevel.Information, "Closed window {WindowId} of model {ModelVersion}: {Size} candidates, kept {Kept}, threshold {Threshold}, reason {CloseReason}")]

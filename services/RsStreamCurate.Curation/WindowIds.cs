@@ -12,7 +12,7 @@ public static class WindowIds
     /// model version, the fraction and the sorted set of candidate ids. A replay that rebuilds the same window
     /// gets the same id whatever the arrival order, so a sink can recognise it. A counter would need its own
     /// durable state and would give a replayed window a new id. A replay with other window boundaries, for
-    /// example after a rebalance, gets a new id; the sinks then skip its candidates that are already written.
+    /// example after a rebalance, gets a new id. The sinks then skip its candidates that are already written.
     /// </summary>
     public static string Compute(string modelVersion, double fraction, IEnumerable<string> candidateIds)
     {

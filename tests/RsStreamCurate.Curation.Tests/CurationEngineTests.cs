@@ -69,7 +69,7 @@ public sealed class CurationEngineTests
     }
 
     [Fact]
-    public void Version_change_with_window_size_one_closes_two_windows()
+    public void Size_one_version_change_closes_two()
     {
         var engine = TestData.Engine(new FakeTimeProvider(TestData.Start), windowSize: 1);
         var first = Assert.Single(engine.Add(TestData.WithId("a", 1, "v1"), TestData.Position(0)));

@@ -168,7 +168,7 @@ public sealed class PostgresCuratedSinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Concurrent_sinks_on_new_tables_insert_each_row_once()
+    public async Task Concurrent_sinks_insert_each_row_once()
     {
         var windows = TestData.CurateAll(Candidates(200), windowSize: 25);
         await using var first = NewSink();

@@ -5,7 +5,7 @@ namespace RsStreamCurate.Curation.Tests;
 public sealed class TopFractionSelectorTests
 {
     [Fact]
-    public void KeepCount_is_ceil_of_fraction_times_size_for_1_to_50()
+    public void KeepCount_sizes_1_to_50()
     {
         for (int n = 1; n <= 50; n++)
         {
@@ -29,7 +29,7 @@ public sealed class TopFractionSelectorTests
     }
 
     [Fact]
-    public void KeepCount_treats_rounding_noise_in_the_fraction_as_the_short_decimal()
+    public void KeepCount_reads_noisy_fraction_as_decimal()
     {
         double noisy = 0.1 + 0.2; // 0.30000000000000004 in binary floating point
         Assert.Equal(3, TopFractionSelector.KeepCount(10, noisy));
@@ -46,7 +46,7 @@ public sealed class TopFractionSelectorTests
     }
 
     [Fact]
-    public void Select_keeps_exact_count_for_sizes_1_to_50()
+    public void Select_sizes_1_to_50()
     {
         var random = new Random(42);
         for (int n = 1; n <= 50; n++)
@@ -63,7 +63,7 @@ public sealed class TopFractionSelectorTests
     }
 
     [Fact]
-    public void Select_returns_best_first_and_threshold_is_lowest_kept()
+    public void Select_best_first_with_threshold()
     {
         var candidates = new[]
         {
@@ -104,7 +104,7 @@ public sealed class TopFractionSelectorTests
     }
 
     [Fact]
-    public void Select_keeps_ties_at_threshold_only_up_to_count()
+    public void Select_cuts_ties_at_keep_count()
     {
         var candidates = new[]
         {

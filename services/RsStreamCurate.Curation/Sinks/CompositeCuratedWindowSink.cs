@@ -2,7 +2,7 @@ namespace RsStreamCurate.Curation.Sinks;
 
 /// <summary>
 /// Writes each window to several sinks in turn. If one fails, the exception propagates and the caller does
-/// not store the offsets; the replay is then harmless to the sinks that had already written the window.
+/// not store the offsets. The replay is then harmless to the sinks that had already written the window.
 /// </summary>
 public sealed class CompositeCuratedWindowSink : ICuratedWindowSink
 {

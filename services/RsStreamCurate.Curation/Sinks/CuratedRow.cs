@@ -1,6 +1,6 @@
 namespace RsStreamCurate.Curation.Sinks;
 
-/// <summary>One kept candidate as stored by the sinks; the columns of shards and of the PostgreSQL table.</summary>
+/// <summary>One kept candidate as stored by the sinks, with the columns of shards and of the PostgreSQL table.</summary>
 public sealed record CuratedRow(
     string CandidateId,
     string ImageId,

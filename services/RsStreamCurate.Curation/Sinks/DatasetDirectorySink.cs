@@ -12,7 +12,7 @@ namespace RsStreamCurate.Curation.Sinks;
 /// </summary>
 /// <remarks>
 /// <para>A shard is written to a temporary file, flushed to disk, renamed into place and the directory
-/// flushed; only then is the manifest line appended and flushed. A crash therefore leaves a temporary file
+/// flushed. Only then is the manifest line appended and flushed. A crash therefore leaves a temporary file
 /// (deleted at the next start), or a shard without its manifest line (the line is added at the next start from
 /// the copy stored in the shard's Parquet metadata), or both.</para>
 /// <para>Replays: a window id already in the manifest writes nothing and appends no line. A new window id
@@ -32,8 +32,8 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    // NOTE: the index keeps every written candidate id in memory (about 100 bytes per id), and the start-up
-    // rebuild reads the candidate_id column of every shard; a very large dataset needs a persisted index.
+    // NOTE: the index keeps every written candidate id in memory, an estimated 100 bytes per id. The start-up
+    // rebuild reads the candidate_id column of every shard, so a very large dataset needs a persisted index.
     private readonly HashSet<string> _writtenCandidates = new(StringComparer.Ordinal);
     private readonly HashSet<string> _writtenWindows = new(StringComparer.Ordinal);
 
@@ -141,7 +141,7 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
         }
     }
 
-    /// <summary>Reads every manifest line; a crash-truncated last line is ignored here and repaired at start.</summary>
+    /// <summary>Reads every manifest line. A last line cut short by a crash is ignored here and removed at the next start.</summary>
     public static IReadOnlyList<ManifestEntry> ReadManifest(string directory)
     {
         string path = Path.Combine(directory, ManifestFileName);

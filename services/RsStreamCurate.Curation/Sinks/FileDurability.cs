@@ -5,7 +5,7 @@ namespace RsStreamCurate.Curation.Sinks;
 /// <summary>Makes renames and new directory entries durable, which <see cref="FileStream.Flush(bool)"/> alone does not.</summary>
 internal static partial class FileDurability
 {
-    // O_RDONLY; a directory opens read-only without O_DIRECTORY, whose value differs between architectures.
+    // O_RDONLY. A directory opens read-only without O_DIRECTORY, whose value differs between architectures.
     private const int ReadOnly = 0;
 
     /// <summary>
@@ -14,7 +14,7 @@ internal static partial class FileDurability
     /// </summary>
     public static void FlushDirectory(string path)
     {
-        // NOTE: only Linux is handled; elsewhere the rename is durable only once the OS writes the directory back.
+        // NOTE: only Linux is handled. Elsewhere the rename is durable only once the OS writes the directory back.
         if (!OperatingSystem.IsLinux())
         {
             return;

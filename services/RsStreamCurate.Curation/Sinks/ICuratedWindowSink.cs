@@ -11,9 +11,9 @@ public interface ICuratedWindowSink : IAsyncDisposable
     /// <summary>Short sink name, used as the <c>sink</c> metric label.</summary>
     string Name { get; }
 
-    /// <summary>Prepares the storage (directory index, tables). <see cref="WriteAsync"/> calls it on first use; call it at start to fail early.</summary>
+    /// <summary>Prepares the storage (directory index, tables). <see cref="WriteAsync"/> calls it on first use, so call it at start to fail early.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Writes the kept candidates and a record of the window; returns the number of rows newly written.</summary>
+    /// <summary>Writes the kept candidates and a record of the window, and returns the number of rows newly written.</summary>
     Task<int> WriteAsync(ClosedWindow window, CancellationToken cancellationToken);
 }

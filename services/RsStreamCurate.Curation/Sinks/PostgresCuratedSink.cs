@@ -209,7 +209,7 @@ public sealed class PostgresCuratedSink : ICuratedWindowSink
         return statements;
     }
 
-    // The staging table has no key, so the COPY cannot fail on a repeat; the INSERT below skips repeats.
+    // The staging table has no key, so the COPY cannot fail on a repeat. The INSERT that follows skips repeats.
     private const string CreateStagingSql = """
         CREATE TEMPORARY TABLE curated_staging (
             candidate_id text, image_id text, image_uri text, text text, generator text, label text, defect text,
