@@ -240,7 +240,8 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
         string path = Path.Combine(Directory, LockFileName);
         try
         {
-            // On Linux, .NET backs FileShare.None with an exclusive flock, which other processes also see.
+            // On Linux, .NET (checked with 10.0) backs FileShare.None with flock(LOCK_EX), so another process or
+            // another handle in this process fails to open the file until this one is disposed.
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException ex)
@@ -267,7 +268,8 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
             return;
         }
 
-        using var stream = new FileStream(ManifestPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        // FileShare.Read lets dataset readers keep the manifest open. The directory lock already excludes other writers.
+        using var stream = new FileStream(ManifestPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         long length = stream.Length;
         long keep = length;
         while (keep > 0)
@@ -302,7 +304,7 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
             ?? throw new InvalidDataException($"Shard {shardPath} has a null manifest entry in its metadata.");
         if (!string.Equals(entry.ShardFile, relative, StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"Shard {shardPath} names {entry.ShardFile} in its metadata; a shard must not be renamed.");
+            throw new InvalidDataException($"Shard {shardPath} was renamed: its metadata names {entry.ShardFile}. Rename it back, because the manifest and the window id refer to that name.");
         }
 
         await AppendManifestLineAsync(entry, cancellationToken).ConfigureAwait(false);
@@ -342,11 +344,22 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
         bool created = !File.Exists(ManifestPath);
         var line = JsonSerializer.SerializeToUtf8Bytes(entry, ManifestJsonContext.Default.ManifestEntry);
 
-        await using (var stream = new FileStream(ManifestPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        // Not FileMode.Append, because an append-mode stream cannot be truncated back after a failed write.
+        await using (var stream = new FileStream(ManifestPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read))
         {
-            await stream.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            stream.WriteByte((byte)'\n');
-            stream.Flush(flushToDisk: true);
+            long lengthBefore = stream.Seek(0, SeekOrigin.End);
+            try
+            {
+                await stream.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+                stream.WriteByte((byte)'\n');
+                stream.Flush(flushToDisk: true);
+            }
+            catch
+            {
+                // Cut a partly written line, so a retry does not leave an invalid line in the middle of the file.
+                stream.SetLength(lengthBefore);
+                throw;
+            }
         }
 
         if (created)
@@ -370,7 +383,7 @@ public sealed class DatasetDirectorySink : ICuratedWindowSink
             try
             {
                 entries.Add(JsonSerializer.Deserialize(line, ManifestJsonContext.Default.ManifestEntry)
-                    ?? throw new InvalidDataException($"Line {lineNumber} of {path} is JSON null."));
+                    ?? throw new InvalidDataException($"Line {lineNumber} of {path} is JSON null, not a manifest entry. Remove the line."));
             }
             catch (JsonException ex)
             {
