@@ -243,6 +243,61 @@ public sealed class CurationEngineTests
     }
 
     [Fact]
+    public async Task Concurrent_add_and_tick_lose_nothing()
+    {
+        var time = new FakeTimeProvider(TestData.Start);
+        var engine = TestData.Engine(time, windowSize: 97, maxAge: TimeSpan.FromSeconds(1));
+        var windows = new System.Collections.Concurrent.ConcurrentBag<ClosedWindow>();
+        using var stop = new CancellationTokenSource();
+        using var tickerRunning = new ManualResetEventSlim();
+
+        var ticker = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(300));
+                if (engine.CloseExpired() is { } expired)
+                {
+                    windows.Add(expired);
+                }
+
+                tickerRunning.Set();
+            }
+        });
+        tickerRunning.Wait(TimeSpan.FromSeconds(10));
+
+        var producers = Enumerable.Range(0, 2).Select(p => Task.Run(() =>
+        {
+            for (int i = 0; i < 5000; i++)
+            {
+                foreach (var closed in engine.Add(TestData.WithId($"p{p}-{i:D5}", i % 101), TestData.Position(i, partition: p)))
+                {
+                    windows.Add(closed);
+                }
+
+                // Pauses give the ticker time to close windows by age between additions.
+                if (i % 250 == 0)
+                {
+                    Thread.Sleep(1);
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(producers);
+        stop.Cancel();
+        await ticker;
+        if (engine.Flush() is { } last)
+        {
+            windows.Add(last);
+        }
+
+        Assert.Equal(10_000, windows.Sum(w => w.Size));
+        Assert.All(windows, w => Assert.Equal(TopFractionSelector.KeepCount(w.Size, 0.3), w.Kept.Count));
+        Assert.Contains(windows, w => w.CloseReason == CloseReason.Age);
+        Assert.Contains(windows, w => w.CloseReason == CloseReason.Count);
+    }
+
+    [Fact]
     public void Engine_rejects_invalid_options_naming_the_setting()
     {
         var options = Options.Create(new CurationOptions { Fraction = 0, WindowSize = 0, MaxWindowAge = TimeSpan.Zero });
