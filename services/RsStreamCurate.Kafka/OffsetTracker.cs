@@ -27,6 +27,12 @@ internal sealed class OffsetTracker
             _partitions.Add(consumed.TopicPartition, state);
         }
 
+        if (state.HighestConsumed < 0)
+        {
+            // The first message's offset is where consumption resumed, which is already committed or reset.
+            state.Stored = consumed.Offset.Value;
+        }
+
         state.Pending.Add(consumed.Offset.Value);
         state.HighestConsumed = Math.Max(state.HighestConsumed, consumed.Offset.Value);
     }
