@@ -49,6 +49,36 @@ public sealed class KafkaBatchConsumerServiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Revoked_pending_work_moves_to_new_member()
+    {
+        using var context = KafkaTestContext.Create(output);
+        context.CreateTopic("revoke", 2);
+        context.ProduceText("revoke", 10, "p0-", partition: 0);
+        context.ProduceText("revoke", 10, "p1-", partition: 1);
+        var holder = new DelegateConsumerService(context, "revoke-holder", "revoke-group", "revoke", (_, _) => Task.CompletedTask);
+        var joiner = new DelegateConsumerService(context, "revoke-joiner", "revoke-group", "revoke", (svc, batch) =>
+        {
+            svc.MarkAllDurable(batch);
+            return Task.CompletedTask;
+        });
+
+        await holder.StartAsync(CancellationToken.None);
+        await KafkaTestContext.WaitUntilAsync(() => holder.PendingCount == 20, "the first member holds all messages pending");
+        await joiner.StartAsync(CancellationToken.None);
+        await KafkaTestContext.WaitUntilAsync(() => Volatile.Read(ref joiner.AssignedCount) == 1 && Volatile.Read(ref holder.AssignedCount) == 1, "each member owns one partition");
+        await KafkaTestContext.WaitUntilAsync(() => joiner.Received.Count >= 10, "the new member received the moved partition's messages");
+        int holderPending = holder.PendingCount;
+        await joiner.StopAsync(CancellationToken.None);
+        await holder.StopAsync(CancellationToken.None);
+        joiner.Dispose();
+        holder.Dispose();
+
+        var movedPartition = Assert.Single(joiner.Received.Select(m => m.Partition.Value).Distinct());
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"p{movedPartition}-{i}"), joiner.Received.Select(m => m.Message.Key));
+        Assert.Equal(10, holderPending);
+    }
+
+    [Fact]
     public async Task Throwing_handler_dead_letters_message_and_continues()
     {
         using var context = KafkaTestContext.Create(output);
