@@ -82,8 +82,9 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
     }
 
     /// <summary>
-    /// Runs after partitions were revoked or lost. Their pending work has been forgotten and will be redelivered
-    /// to the new owner, so drop any state that holds it.
+    /// Runs when partitions are revoked or lost, before their pending work is forgotten. Work of a revoked
+    /// partition that is made durable and marked here is committed with the revocation. Everything else is
+    /// redelivered to the new owner, so drop any state that holds it. Nothing can be committed for lost partitions.
     /// </summary>
     protected virtual void OnPartitionsRevoked(IReadOnlyList<TopicPartition> partitions, bool lost)
     {
@@ -352,6 +353,16 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
 
     private void HandleRevoked(List<TopicPartition> partitions, bool lost)
     {
+        try
+        {
+            OnPartitionsRevoked(partitions, lost);
+        }
+        catch (Exception ex)
+        {
+            // The revocation goes on regardless, and the work that was not marked is redelivered.
+            LogRevokeHookFailed(ex, Stage);
+        }
+
         int dropped = 0;
         lock (_offsetsLock)
         {
@@ -362,7 +373,6 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
         }
 
         LogRevoked(Stage, lost ? "lost" : "revoked", partitions.Count, string.Join(",", partitions), dropped);
-        OnPartitionsRevoked(partitions, lost);
     }
 
     private void CloseConsumer(IConsumer<string?, byte[]> consumer, bool runStoppingHook)
@@ -380,9 +390,10 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
             }
         }
 
+        CommitStoredOffsets(consumer);
         try
         {
-            // Close commits the stored offsets (auto commit is on) and leaves the group, so the partitions move at once.
+            // Leaving the group lets the partitions move to other members at once.
             consumer.Close();
         }
         catch (KafkaException ex)
@@ -394,6 +405,27 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
         {
             _consumer = null;
             LogStopped(Stage, GroupId, _offsets.PendingCount);
+        }
+    }
+
+    /// <summary>
+    /// Commits the stored offsets synchronously before closing. Close commits them too while auto commit is on,
+    /// but it reports a failed commit only through the client's log, whereas this logs it as this stage's error.
+    /// </summary>
+    private void CommitStoredOffsets(IConsumer<string?, byte[]> consumer)
+    {
+        try
+        {
+            var committed = consumer.Commit();
+            LogCommitted(Stage, committed.Count);
+        }
+        catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
+        {
+            // Nothing was stored since the last commit.
+        }
+        catch (KafkaException ex)
+        {
+            LogCommitFailed(ex, Stage);
         }
     }
 
@@ -437,6 +469,15 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
 
     [LoggerMessage(EventId = 1310, Level = LogLevel.Warning, Message = "Closing the consumer of stage {Stage} failed")]
     private partial void LogCloseFailed(Exception exception, string stage);
+
+    [LoggerMessage(EventId = 1312, Level = LogLevel.Error, Message = "Revocation hook of stage {Stage} failed; the work it did not mark durable is redelivered")]
+    private partial void LogRevokeHookFailed(Exception exception, string stage);
+
+    [LoggerMessage(EventId = 1313, Level = LogLevel.Debug, Message = "Consumer of stage {Stage} committed stored offsets of {Count} partitions before closing")]
+    private partial void LogCommitted(string stage, int count);
+
+    [LoggerMessage(EventId = 1314, Level = LogLevel.Error, Message = "Consumer of stage {Stage} failed to commit its stored offsets before closing; the durable work since the last commit will be redelivered")]
+    private partial void LogCommitFailed(Exception exception, string stage);
 
     [LoggerMessage(EventId = 1311, Level = LogLevel.Debug, Message = "Offset {Offset} of {Topic} [{Partition}] in stage {Stage} was not stored because the partition is no longer assigned")]
     private partial void LogStoreSkipped(string stage, string topic, int partition, long offset);

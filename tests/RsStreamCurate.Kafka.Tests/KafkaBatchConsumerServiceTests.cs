@@ -49,6 +49,31 @@ public sealed class KafkaBatchConsumerServiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Work_marked_while_stopping_is_committed()
+    {
+        using var context = KafkaTestContext.Create(output, options => options.CommitInterval = TimeSpan.FromMinutes(10));
+        context.CreateTopic("stopping", 1);
+        var first = new DelegateConsumerService(
+            context, "stopping-first", "stopping-group", "stopping", (_, _) => Task.CompletedTask,
+            onStopping: service => service.MarkAllDurable(service.Received));
+
+        await first.StartAsync(CancellationToken.None);
+        context.ProduceText("stopping", 10, "s-");
+        await KafkaTestContext.WaitUntilAsync(() => first.Received.Count == 10, "the first member handled the messages and holds them pending");
+        await first.StopAsync(CancellationToken.None);
+        first.Dispose();
+        context.ProduceText("stopping", 1, "later-");
+        var second = new DelegateConsumerService(context, "stopping-second", "stopping-group", "stopping", (_, _) => Task.CompletedTask);
+        await second.StartAsync(CancellationToken.None);
+        await KafkaTestContext.WaitUntilAsync(() => !second.Received.IsEmpty, "the second member received a message");
+        await Task.Delay(300);
+        await second.StopAsync(CancellationToken.None);
+        second.Dispose();
+
+        Assert.Equal("later-0", Assert.Single(second.Received).Message.Key);
+    }
+
+    [Fact]
     public async Task Revoked_pending_work_moves_to_new_member()
     {
         using var context = KafkaTestContext.Create(output);

@@ -133,7 +133,8 @@ internal sealed class DelegateConsumerService(
     string stage,
     string groupId,
     string topic,
-    Func<DelegateConsumerService, IReadOnlyList<ConsumeResult<string?, byte[]>>, Task> handler)
+    Func<DelegateConsumerService, IReadOnlyList<ConsumeResult<string?, byte[]>>, Task> handler,
+    Action<DelegateConsumerService>? onStopping = null)
     : KafkaBatchConsumerService(context.Connection, context.DeadLetters, context.LoggerFactory.CreateLogger(stage))
 {
     public ConcurrentQueue<ConsumeResult<string?, byte[]>> Received { get; } = new();
@@ -163,6 +164,12 @@ internal sealed class DelegateConsumerService(
     protected override Task OnTickAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref TickCount);
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnStoppingAsync(CancellationToken cancellationToken)
+    {
+        onStopping?.Invoke(this);
         return Task.CompletedTask;
     }
 
