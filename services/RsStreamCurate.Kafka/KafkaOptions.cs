@@ -64,6 +64,15 @@ public sealed class KafkaOptions
     /// <summary>Timeout of each broker request that the lag monitor and shutdown make.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Consumer groups whose lag <see cref="ConsumerLagReporter"/> publishes every <see cref="LagReportInterval"/>:
+    /// group id to a comma-separated topic list, for example <c>scorers</c> to <c>rs.candidates</c>.
+    /// </summary>
+    public Dictionary<string, string> MonitoredGroups { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Interval at which the lag of <see cref="MonitoredGroups"/> is measured and published.</summary>
+    public TimeSpan LagReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Raw librdkafka properties for every client, applied after the defaults (for example security.protocol, sasl.*).</summary>
     public Dictionary<string, string> Client { get; set; } = new(StringComparer.Ordinal);
 

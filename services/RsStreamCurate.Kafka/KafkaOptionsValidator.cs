@@ -29,6 +29,7 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         RequirePositive(failures, "CommitInterval", options.CommitInterval);
         RequirePositive(failures, "HandlerRetryDelay", options.HandlerRetryDelay);
         RequirePositive(failures, "RequestTimeout", options.RequestTimeout);
+        RequirePositive(failures, "LagReportInterval", options.LagReportInterval);
         if (options.LagCacheDuration < TimeSpan.Zero)
         {
             failures.Add($"Kafka:LagCacheDuration is {options.LagCacheDuration}, but it must not be negative.");
@@ -42,6 +43,14 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         CheckRawProperties(failures, "Client", options.Client);
         CheckRawProperties(failures, "Producer", options.Producer);
         CheckRawProperties(failures, "Consumer", options.Consumer);
+        foreach (var (group, topics) in options.MonitoredGroups)
+        {
+            if (string.IsNullOrWhiteSpace(topics) || topics.Split(',', StringSplitOptions.TrimEntries).Any(string.IsNullOrEmpty))
+            {
+                failures.Add($"Kafka:MonitoredGroups:{group} is '{topics}', but it must be a comma-separated list of topic names.");
+            }
+        }
+
         foreach (var section in new[] { ("Client", options.Client), ("Consumer", options.Consumer) })
         {
             if (section.Item2.TryGetValue("enable.auto.offset.store", out string? store) && store.Trim() != "false")

@@ -10,7 +10,7 @@ public static class KafkaServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="KafkaOptions"/> from the <c>Kafka</c> section (validated at host start),
     /// <see cref="KafkaConnection"/>, <see cref="DeadLetterPublisher"/> and <see cref="ConsumerLagMonitor"/>
-    /// as singletons. Consumer services derived from <see cref="KafkaBatchConsumerService"/> are registered by the
+    /// as singletons, and the <see cref="ConsumerLagReporter"/> hosted service. Consumer services derived from <see cref="KafkaBatchConsumerService"/> are registered by the
     /// caller with <c>AddHostedService</c>.
     /// </summary>
     public static IServiceCollection AddRsKafka(this IServiceCollection services, IConfiguration configuration)
@@ -25,6 +25,7 @@ public static class KafkaServiceCollectionExtensions
         services.TryAddSingleton<KafkaConnection>();
         services.TryAddSingleton<DeadLetterPublisher>();
         services.TryAddSingleton<ConsumerLagMonitor>();
+        services.AddHostedService<ConsumerLagReporter>();
         return services;
     }
 }

@@ -76,6 +76,20 @@ public sealed class EmbeddedKafkaClusterTests
     }
 
     [Fact]
+    public void Librdkafka_path_is_read_from_maps()
+    {
+        string[] maps =
+        [
+            "7f1c2a000000-7f1c2a021000 r--p 00000000 08:01 1234 /usr/lib/x86_64-linux-gnu/libc.so.6",
+            "7f1c2b000000-7f1c2b100000 r-xp 00000000 08:01 5678 /opt/my app/runtimes/linux-x64/native/centos8-librdkafka.so",
+        ];
+
+        Assert.Equal("/opt/my app/runtimes/linux-x64/native/centos8-librdkafka.so", LibrdkafkaMockNative.FindLibrdkafkaPath(maps));
+        Assert.Null(LibrdkafkaMockNative.FindLibrdkafkaPath(maps[..1]));
+        Assert.Null(LibrdkafkaMockNative.FindLibrdkafkaPath(["7f1c2c000000-7f1c2c001000 rw-p 00000000 00:00 0 [heap]"]));
+    }
+
+    [Fact]
     public void Dispose_twice_is_harmless()
     {
         var cluster = new EmbeddedKafkaCluster(new EmbeddedKafkaClusterSettings { BrokerCount = 3 });

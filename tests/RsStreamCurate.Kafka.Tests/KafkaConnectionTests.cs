@@ -100,6 +100,8 @@ public sealed class KafkaConnectionTests(ITestOutputHelper output)
         {
             ["Kafka:ConsumeBatchMaxWait"] = "00:00:00.100",
             ["Kafka:CommitInterval"] = "00:00:00.200",
+            ["Kafka:MonitoredGroups:hosted-consumers"] = Topics.Curated,
+            ["Kafka:LagReportInterval"] = "00:00:00.100",
         });
         builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
         builder.Services.AddRsKafka(builder.Configuration);
@@ -110,6 +112,9 @@ public sealed class KafkaConnectionTests(ITestOutputHelper output)
         await host.StartAsync();
         var connection = host.Services.GetRequiredService<KafkaConnection>();
         var received = host.Services.GetRequiredService<ConcurrentBag<string>>();
+
+        // Only the lag reporter measures this group in this test, so the gauge leaves -1 only through it.
+        KafkaMetrics.ConsumerLag.WithLabels("hosted-consumers", Topics.Curated).Set(-1);
         using (var producer = new KafkaStageProducer(connection, "hosted-test"))
         {
             var messages = Enumerable.Range(0, 100).Select(i => ((string?)$"k{i}", MessageCodec.Encode(new DeadLetter { Stage = "s", Reason = "r", Detail = $"{i}" }))).ToList();
@@ -117,6 +122,9 @@ public sealed class KafkaConnectionTests(ITestOutputHelper output)
         }
 
         await KafkaTestContext.WaitUntilAsync(() => received.Count >= 100, "the hosted consumer received every message");
+        await KafkaTestContext.WaitUntilAsync(
+            () => KafkaMetrics.ConsumerLag.WithLabels("hosted-consumers", Topics.Curated).Value == 0,
+            "the lag reporter published the caught-up lag");
         await host.StopAsync();
         host.Dispose();
 

@@ -102,8 +102,17 @@ internal sealed unsafe class LibrdkafkaMockNative
                 $"Confluent.Kafka could not load librdkafka: {ex.Message}. Check that the librdkafka.redist native files for {RuntimeInformation.RuntimeIdentifier} are in the output directory.", ex);
         }
 
-        foreach (string line in File.ReadLines("/proc/self/maps"))
+        return FindLibrdkafkaPath(File.ReadLines("/proc/self/maps"))
+            ?? throw new EmbeddedKafkaUnavailableException(
+                "Confluent.Kafka reported a librdkafka version, but no file named *librdkafka*.so is mapped in /proc/self/maps. Set Kafka:BootstrapServers to a real cluster, or check how librdkafka is loaded.");
+    }
+
+    /// <summary>Returns the path of the first mapped file named *librdkafka*.so in /proc/PID/maps lines, or null.</summary>
+    internal static string? FindLibrdkafkaPath(IEnumerable<string> mapsLines)
+    {
+        foreach (string line in mapsLines)
         {
+            // The path is the last field and the only one that starts with a slash; it may contain spaces.
             int pathStart = line.IndexOf('/');
             if (pathStart < 0)
             {
@@ -118,8 +127,7 @@ internal sealed unsafe class LibrdkafkaMockNative
             }
         }
 
-        throw new EmbeddedKafkaUnavailableException(
-            "Confluent.Kafka reported a librdkafka version, but no file named *librdkafka*.so is mapped in /proc/self/maps. Set Kafka:BootstrapServers to a real cluster, or check how librdkafka is loaded.");
+        return null;
     }
 
     private static nint Export(nint handle, string path, string name)
