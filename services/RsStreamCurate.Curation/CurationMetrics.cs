@@ -24,10 +24,7 @@ public static class CurationMetrics
     /// Candidates per stage. Curation counts every message given to the engine as <c>in</c> and every kept
     /// candidate as <c>out</c>. The <c>stage</c> label lets other stages report into the same metric.
     /// </summary>
-    public static readonly Counter Candidates = Metrics.CreateCounter(
-        "rscurate_candidates_total",
-        "Candidates that entered or left a pipeline stage.",
-        "stage", "direction");
+    public static readonly Counter Candidates = RsStreamCurate.Kafka.PipelineMetrics.Candidates;
 
     public static readonly Counter DuplicateCandidates = Metrics.CreateCounter(
         "rscurate_curation_duplicate_candidates_total",

@@ -28,6 +28,9 @@ public sealed class CurationOptions
 
     /// <summary>Table of written windows, optionally schema-qualified.</summary>
     public string PostgresWindowsTable { get; set; } = "curation_windows";
+
+    /// <summary>Kafka consumer group of the curators; all instances of the stage share it.</summary>
+    public string GroupId { get; set; } = "rscurate-curation";
 }
 
 /// <summary>Validates <see cref="CurationOptions"/> at start and names each invalid setting with its value.</summary>

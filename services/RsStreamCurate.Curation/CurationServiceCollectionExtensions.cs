@@ -29,6 +29,18 @@ public static class CurationServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Registers the curation stage: everything of <see cref="AddCuration"/> plus the <see cref="CurationWorker"/>
+    /// that consumes <c>rs.scored</c>. Kafka itself is registered by <c>AddRsKafka</c>.
+    /// </summary>
+    public static IServiceCollection AddCurationWorker(this IServiceCollection services)
+    {
+        services.AddCuration();
+        services.TryAddSingleton<CurationWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<CurationWorker>());
+        return services;
+    }
+
     private static ICuratedWindowSink CreateSink(IServiceProvider provider)
     {
         var options = provider.GetRequiredService<IOptions<CurationOptions>>();
