@@ -113,7 +113,11 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
         }
     }
 
-    /// <summary>Four convolution blocks (conv, batch norm, ReLU, 2x max pool), one more convolution, global average pooling and a projection.</summary>
+    /// <summary>
+    /// Four stride-2 convolution blocks (conv, batch norm, ReLU) that halve the resolution and double the
+    /// channels, one more convolution at the lowest resolution, global average pooling and a projection.
+    /// Stride-2 convolutions in place of convolution plus max pooling cut the compute about threefold.
+    /// </summary>
     private sealed class ImageTower : nn.Module<Tensor, Tensor>
     {
         private readonly Sequential features;
@@ -126,10 +130,9 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
             long channels = options.ImageBaseChannels;
             for (int block = 0; block < 4; block++)
             {
-                layers.Add(($"conv{block}", nn.Conv2d(inputs, channels, 3, padding: 1, bias: false)));
+                layers.Add(($"conv{block}", nn.Conv2d(inputs, channels, 3, stride: 2, padding: 1, bias: false)));
                 layers.Add(($"norm{block}", nn.BatchNorm2d(channels)));
                 layers.Add(($"relu{block}", nn.ReLU()));
-                layers.Add(($"pool{block}", nn.MaxPool2d(2)));
                 inputs = channels;
                 channels *= 2;
             }

@@ -6,7 +6,7 @@ public sealed record RewardModelOptions
     /// <summary>Side in pixels of the square image input.</summary>
     public int InputSize { get; init; } = 64;
 
-    /// <summary>Output channels of the first convolution block; each of the four blocks doubles it.</summary>
+    /// <summary>Output channels of the first convolution block; each of the next three blocks doubles it.</summary>
     public int ImageBaseChannels { get; init; } = 32;
 
     /// <summary>Size of the shared image-text embedding space.</summary>
@@ -38,7 +38,7 @@ public sealed record RewardModelOptions
     {
         if (InputSize < 16 || InputSize % 16 != 0)
         {
-            throw new ArgumentException($"InputSize {InputSize} must be a positive multiple of 16 (four 2x poolings).", nameof(InputSize));
+            throw new ArgumentException($"InputSize {InputSize} must be a positive multiple of 16 (four stride-2 convolutions).", nameof(InputSize));
         }
 
         if (TextWidth % TextHeads != 0)

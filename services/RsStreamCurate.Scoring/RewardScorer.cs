@@ -52,9 +52,16 @@ public sealed partial class RewardScorer : IDisposable
     private readonly ILogger _logger;
     private readonly Device _device;
     private readonly object _modelLock = new();
+    private readonly bool _ownsCheckpoint;
 
-    /// <summary>Creates a scorer that owns <paramref name="checkpoint"/> and moves its model to <paramref name="device"/> (default: <see cref="TorchRuntime.SelectDevice"/>).</summary>
-    public RewardScorer(RewardCheckpoint checkpoint, ImageLoader imageLoader, ImageEmbeddingCache cache, ILogger<RewardScorer>? logger = null, Device? device = null)
+    /// <summary>
+    /// Creates a scorer that moves the model of <paramref name="checkpoint"/> to <paramref name="device"/>
+    /// (default: <see cref="TorchRuntime.SelectDevice"/>) and sets evaluation mode. The scorer disposes the
+    /// checkpoint unless <paramref name="ownsCheckpoint"/> is false.
+    /// </summary>
+    public RewardScorer(
+        RewardCheckpoint checkpoint, ImageLoader imageLoader, ImageEmbeddingCache cache,
+        ILogger<RewardScorer>? logger = null, Device? device = null, bool ownsCheckpoint = true)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(imageLoader);
@@ -66,6 +73,7 @@ public sealed partial class RewardScorer : IDisposable
         }
 
         _checkpoint = checkpoint;
+        _ownsCheckpoint = ownsCheckpoint;
         _imageLoader = imageLoader;
         _cache = cache;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -261,7 +269,13 @@ public sealed partial class RewardScorer : IDisposable
         }
     }
 
-    public void Dispose() => _checkpoint.Dispose();
+    public void Dispose()
+    {
+        if (_ownsCheckpoint)
+        {
+            _checkpoint.Dispose();
+        }
+    }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Rejected image {ImageUri} for scoring: {Reason}: {Detail}")]
     private partial void LogImageRejected(string reason, string imageUri, string detail);
