@@ -1,0 +1,146 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RsStreamCurate.Scoring;
+using RsStreamCurate.Synthesis;
+
+namespace RsStreamCurate.Training;
+
+/// <summary>Settings of <see cref="RewardEvaluator.Evaluate(EvaluationOptions, ILogger?)"/>.</summary>
+public sealed record EvaluationOptions
+{
+    public required string CheckpointDirectory { get; init; }
+
+    /// <summary>RSICD-style JSONL manifest; the test side of its split by image is evaluated.</summary>
+    public required string ManifestPath { get; init; }
+
+    /// <summary>Folder that image paths are relative to; defaults to the manifest's folder.</summary>
+    public string? ImageRoot { get; init; }
+
+    /// <summary>Seed of the defects applied to the test captions.</summary>
+    public int Seed { get; init; } = RewardEvaluator.DefaultSeed;
+
+    /// <summary>Also write the result into the checkpoint's metadata.json.</summary>
+    public bool WriteToCheckpoint { get; init; }
+}
+
+/// <summary>Result of one evaluation: which model, and its held-out pair accuracies.</summary>
+public sealed record EvaluationReport(string ModelVersion, EvaluationMetrics Metrics, int SkippedPairs);
+
+/// <summary>
+/// Measures held-out preference-pair accuracy: the fraction of pairs where the chosen caption scores strictly
+/// higher than the rejected one, for the learned reward and for the CLIP-score (cosine) of the same encoder.
+/// </summary>
+public static class RewardEvaluator
+{
+    /// <summary>Seed of the held-out defects; differs from the training seeds so test defects are fresh draws.</summary>
+    public const int DefaultSeed = 90210;
+
+    // Requests per ScoreBatch call during evaluation.
+    private const int BatchSize = 256;
+
+    /// <summary>Loads a checkpoint and evaluates it on the test images of a manifest.</summary>
+    public static EvaluationReport Evaluate(EvaluationOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        logger ??= NullLogger.Instance;
+        var imageRoot = options.ImageRoot ?? Path.GetDirectoryName(Path.GetFullPath(options.ManifestPath))!;
+        var split = ImageSplit.ByImage(ManifestReader.Read(options.ManifestPath).ToList());
+        if (split.Test.Count == 0)
+        {
+            throw new InvalidDataException($"Manifest {options.ManifestPath} has no test images; mark held-out images with split \"test\".");
+        }
+
+        using var scorer = RewardScorer.Open(options.CheckpointDirectory, new ImageLoaderOptions { ImageRoot = imageRoot }, new ImageEmbeddingCache(split.Test.Count + 1));
+        var report = Evaluate(scorer, split.Test, options.Seed);
+        Log(logger, report);
+
+        if (options.WriteToCheckpoint)
+        {
+            var metadata = RewardCheckpoint.ReadMetadata(options.CheckpointDirectory) with { Evaluation = report.Metrics };
+            File.WriteAllText(
+                Path.Combine(options.CheckpointDirectory, RewardCheckpoint.MetadataFileName),
+                System.Text.Json.JsonSerializer.Serialize(metadata, RewardCheckpoint.JsonOptions) + "\n");
+        }
+
+        return report;
+    }
+
+    /// <summary>Evaluates a loaded scorer on preference pairs built from <paramref name="testEntries"/>.</summary>
+    public static EvaluationReport Evaluate(RewardScorer scorer, IReadOnlyList<ManifestEntry> testEntries, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(scorer);
+        var pairs = PreferencePairBuilder.Build(testEntries, seed);
+        var tallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
+        var overall = new Tally();
+        int skipped = 0;
+
+        for (int start = 0; start < pairs.Count; start += BatchSize / 2)
+        {
+            var chunk = pairs.Skip(start).Take(BatchSize / 2).ToList();
+            var requests = chunk.Select(p => new ScoringRequest(p.ImagePath, p.Chosen))
+                .Concat(chunk.Select(p => new ScoringRequest(p.ImagePath, p.Rejected)))
+                .ToList();
+            var results = scorer.ScoreBatch(requests);
+
+            for (int k = 0; k < chunk.Count; k++)
+            {
+                var chosen = results[k];
+                var rejected = results[chunk.Count + k];
+                if (!chosen.Succeeded || !rejected.Succeeded)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                bool learned = chosen.Score!.Value > rejected.Score!.Value;
+                bool clip = chosen.ClipScore!.Value > rejected.ClipScore!.Value;
+                overall.Add(learned, clip);
+                if (!tallies.TryGetValue(chunk[k].Kind, out var tally))
+                {
+                    tallies[chunk[k].Kind] = tally = new Tally();
+                }
+
+                tally.Add(learned, clip);
+            }
+        }
+
+        var metrics = new EvaluationMetrics
+        {
+            Split = "test",
+            ImageCount = testEntries.Count,
+            Overall = overall.ToAccuracy(),
+            ByKind = tallies.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToDictionary(pair => pair.Key, pair => pair.Value.ToAccuracy()),
+        };
+        return new EvaluationReport(scorer.ModelVersion, metrics, skipped);
+    }
+
+    /// <summary>Logs the overall and per-kind accuracies of a report.</summary>
+    public static void Log(ILogger logger, EvaluationReport report)
+    {
+        var overall = report.Metrics.Overall;
+        logger.LogInformation(
+            "Model {ModelVersion} on {ImageCount} test images: {Pairs} pairs, learned accuracy {Learned:P1}, CLIP-score accuracy {ClipScore:P1}, {Skipped} pairs skipped",
+            report.ModelVersion, report.Metrics.ImageCount, overall.Pairs, overall.Learned, overall.ClipScore, report.SkippedPairs);
+        foreach (var (kind, accuracy) in report.Metrics.ByKind)
+        {
+            logger.LogInformation("  {Kind}: {Pairs} pairs, learned {Learned:P1}, CLIP-score {ClipScore:P1}", kind, accuracy.Pairs, accuracy.Learned, accuracy.ClipScore);
+        }
+    }
+
+    private sealed class Tally
+    {
+        private int _pairs;
+        private int _learned;
+        private int _clip;
+
+        public void Add(bool learnedCorrect, bool clipCorrect)
+        {
+            _pairs++;
+            _learned += learnedCorrect ? 1 : 0;
+            _clip += clipCorrect ? 1 : 0;
+        }
+
+        public PairAccuracy ToAccuracy() =>
+            _pairs == 0 ? new PairAccuracy(0, 0, 0) : new PairAccuracy(_pairs, (double)_learned / _pairs, (double)_clip / _pairs);
+    }
+}

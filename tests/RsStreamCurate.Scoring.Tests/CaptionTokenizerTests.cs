@@ -1,0 +1,60 @@
+namespace RsStreamCurate.Scoring.Tests;
+
+public sealed class CaptionTokenizerTests
+{
+    private static readonly CaptionTokenizer Tokenizer = CaptionTokenizer.Build(
+        ["A plane is on the runway.", "a plane, near the runway", "some trees"], minCount: 2, maxLength: 6);
+
+    private static long[] Encode(string text)
+    {
+        var ids = new long[Tokenizer.MaxLength];
+        Tokenizer.Encode(text, ids);
+        return ids;
+    }
+
+    [Fact]
+    public void Vocabulary_keeps_words_above_min_count()
+    {
+        Assert.Equal(["<pad>", "<unk>", "<bos>", "a", "plane", "runway", "the"], Tokenizer.Vocabulary);
+    }
+
+    [Fact]
+    public void Case_and_punctuation_are_ignored()
+    {
+        Assert.Equal(Encode("a plane the runway"), Encode("A PLANE: the runway!"));
+    }
+
+    [Fact]
+    public void Empty_text_is_only_bos()
+    {
+        Assert.Equal([2, 0, 0, 0, 0, 0], Encode(""));
+        Assert.Equal([2, 0, 0, 0, 0, 0], Encode("  ... "));
+    }
+
+    [Fact]
+    public void Unknown_words_map_to_unk()
+    {
+        Assert.Equal([2, 1, 4, 1, 0, 0], Encode("green plane trees"));
+    }
+
+    [Fact]
+    public void Long_text_is_cut_at_max_length()
+    {
+        Assert.Equal([2, 3, 3, 3, 3, 3], Encode("a a a a a a a a"));
+    }
+
+    [Fact]
+    public void Vocabulary_round_trips()
+    {
+        var copy = new CaptionTokenizer(Tokenizer.Vocabulary, Tokenizer.MaxLength);
+
+        Assert.Equal(Encode("a plane on the runway"), CopyEncode(copy, "a plane on the runway"));
+    }
+
+    private static long[] CopyEncode(CaptionTokenizer tokenizer, string text)
+    {
+        var ids = new long[tokenizer.MaxLength];
+        tokenizer.Encode(text, ids);
+        return ids;
+    }
+}

@@ -1,0 +1,143 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using RsStreamCurate.Training;
+using TorchSharp;
+
+namespace RsStreamCurate.Scoring.Tests;
+
+public sealed class RewardTrainerTests : IDisposable
+{
+    private readonly DirectoryInfo _scratch = TestData.CreateScratchFolder();
+
+    public void Dispose() => _scratch.Delete(recursive: true);
+
+    // A model and schedule small enough to train on 24 images in a few seconds.
+    private TrainingOptions SmallRun(string name, int seed) => new()
+    {
+        ManifestPath = TestData.RsicdManifest,
+        OutputDirectory = Path.Combine(_scratch.FullName, name),
+        ModelVersion = name,
+        Seed = seed,
+        Model = new RewardModelOptions { InputSize = 32, ImageBaseChannels = 8, EmbeddingSize = 32, TextWidth = 32, TextHeads = 2, TextFeedForward = 64, HeadHidden = 32 },
+        MaxTrainImages = 24,
+        ContrastiveEpochs = 2,
+        ContrastiveBatchSize = 12,
+        PreferenceEpochs = 2,
+        PreferenceBatchSize = 64,
+        Evaluate = false,
+    };
+
+    [Fact]
+    public void Contrastive_steps_lower_the_loss()
+    {
+        torch.manual_seed(11);
+        var captions = new[] { "a plane on the runway", "a beach with waves", "many green trees", "a river and a bridge" };
+        var tokenizer = CaptionTokenizer.Build(captions, 1, 12);
+        using var model = new RewardModel(new RewardModelOptions
+        {
+            InputSize = 32, ImageBaseChannels = 8, EmbeddingSize = 32, TextWidth = 32, TextHeads = 2, TextFeedForward = 64,
+            HeadHidden = 32, Dropout = 0, MaxTokens = tokenizer.MaxLength, VocabularySize = tokenizer.VocabularySize,
+        });
+        using var images = torch.randn(4, 3, 32, 32);
+        var ids = new long[4 * tokenizer.MaxLength];
+        for (int i = 0; i < 4; i++)
+        {
+            tokenizer.Encode(captions[i], ids.AsSpan(i * tokenizer.MaxLength, tokenizer.MaxLength));
+        }
+
+        using var tokens = torch.tensor(ids, [4, tokenizer.MaxLength]);
+        using var optimizer = torch.optim.AdamW(model.parameters(), 1e-2);
+        model.train();
+
+        float Step()
+        {
+            using var scope = torch.NewDisposeScope();
+            var loss = RewardLosses.Contrastive(model.EncodeImages(images), model.EncodeTexts(tokens), model.LogitScale(), RewardLosses.SameCaptionMask(captions, torch.CPU));
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            return loss.item<float>();
+        }
+
+        float first = Step();
+        float last = first;
+        for (int step = 0; step < 15; step++)
+        {
+            last = Step();
+        }
+
+        Assert.True(last < first * 0.7f, $"loss went from {first} to {last}");
+    }
+
+    [Fact]
+    public void Bradley_terry_loss_is_log_sigmoid()
+    {
+        using var chosen = torch.tensor(new float[] { 2f, 0f, -1f });
+        using var rejected = torch.tensor(new float[] { 0f, 0f, 1f });
+
+        using var loss = RewardLosses.BradleyTerry(chosen, rejected);
+
+        double expected = (Math.Log(1 + Math.Exp(-2)) + Math.Log(2) + Math.Log(1 + Math.Exp(2))) / 3;
+        Assert.Equal(expected, loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Small_run_trains_and_saves()
+    {
+        var options = SmallRun("reward-small", 3);
+
+        var report = RewardTrainer.Train(options, NullLogger.Instance);
+
+        Assert.Equal(24, report.TrainImages);
+        Assert.Equal(2, report.ContrastiveEpochLosses.Count);
+        Assert.Equal(2, report.PreferenceEpochLosses.Count);
+        Assert.True(report.PreferenceEpochLosses[1] < report.PreferenceEpochLosses[0],
+            $"Bradley-Terry loss went from {report.PreferenceEpochLosses[0]} to {report.PreferenceEpochLosses[1]}");
+        Assert.True(report.PreferencePairs > 100, $"only {report.PreferencePairs} pairs");
+        Assert.Matches("^[0-9a-f]{64}$", report.DataDigest);
+
+        var metadata = RewardCheckpoint.ReadMetadata(options.OutputDirectory);
+        Assert.Equal("reward-small", metadata.ModelVersion);
+        Assert.Equal(3, metadata.Training!.Seed);
+        Assert.Equal(report.DataDigest, metadata.Training.DataDigest);
+    }
+
+    [Fact]
+    public void Same_seed_gives_identical_scores()
+    {
+        RewardTrainer.Train(SmallRun("run-a", 9), NullLogger.Instance);
+        RewardTrainer.Train(SmallRun("run-b", 9), NullLogger.Instance);
+        ScoringRequest[] requests =
+        [
+            new("images/airport_10.jpg", "a plane is on an airport runway"),
+            new("images/airport_10.jpg", "many green trees in a forest"),
+        ];
+
+        double?[] Score(string name)
+        {
+            using var scorer = RewardScorer.Open(Path.Combine(_scratch.FullName, name), new ImageLoaderOptions { ImageRoot = TestData.RsicdFolder }, new ImageEmbeddingCache(10));
+            return scorer.ScoreBatch(requests).Select(r => r.Score).ToArray();
+        }
+
+        var first = Score("run-a");
+        var second = Score("run-b");
+
+        Assert.All(first, score => Assert.NotNull(score));
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Evaluator_reports_every_kind()
+    {
+        var options = SmallRun("reward-eval", 4) with { MaxTrainImages = 12, PreferenceEpochs = 1, ContrastiveEpochs = 1 };
+        RewardTrainer.Train(options, NullLogger.Instance);
+
+        var report = RewardEvaluator.Evaluate(new EvaluationOptions { CheckpointDirectory = options.OutputDirectory, ManifestPath = TestData.RsicdManifest });
+
+        Assert.Equal("reward-eval", report.ModelVersion);
+        Assert.Equal(90, report.Metrics.ImageCount);
+        Assert.Equal(0, report.SkippedPairs);
+        Assert.Equal(report.Metrics.Overall.Pairs, report.Metrics.ByKind.Values.Sum(a => a.Pairs));
+        Assert.Equal(7, report.Metrics.ByKind.Count);
+        Assert.InRange(report.Metrics.Overall.Learned, 0, 1);
+    }
+}

@@ -1,0 +1,42 @@
+namespace RsStreamCurate.Scoring.Tests;
+
+/// <summary>Locates the shared data sets and creates scratch folders for tests.</summary>
+internal static class TestData
+{
+    private static readonly Lazy<string> DataRoot = new(FindDataRoot);
+
+    /// <summary>Folder with rsicd/, ucm-captions/ and the other data sets.</summary>
+    public static string Root => DataRoot.Value;
+
+    public static string RsicdFolder => Path.Combine(Root, "rsicd");
+
+    public static string RsicdManifest => Path.Combine(RsicdFolder, "captions.jsonl");
+
+    public static string UcmImages => Path.Combine(Root, "ucm-captions", "images");
+
+    /// <summary>Creates an empty folder under the system temp folder; the caller deletes it.</summary>
+    public static DirectoryInfo CreateScratchFolder() =>
+        Directory.CreateTempSubdirectory("rscurate-scoring-tests-");
+
+    // RSSTREAMCURATE_DATA_ROOT wins; otherwise the first ancestor of the test binaries with shared/data/rsicd.
+    private static string FindDataRoot()
+    {
+        var configured = Environment.GetEnvironmentVariable("RSSTREAMCURATE_DATA_ROOT");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
+        }
+
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "shared", "data");
+            if (Directory.Exists(Path.Combine(candidate, "rsicd")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException(
+            "No shared/data/rsicd folder was found above the test binaries; set RSSTREAMCURATE_DATA_ROOT to the data folder.");
+    }
+}
