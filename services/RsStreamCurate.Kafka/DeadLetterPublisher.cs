@@ -82,8 +82,10 @@ public sealed partial class DeadLetterPublisher : IDisposable
             KafkaMetrics.DeadLetterPublishFailures.WithLabels(stage).Inc();
             return false;
         }
-        catch (Exception ex) when (ex is KafkaException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Deliberately broad: a caller decides from the result whether its source message is durable, and
+            // any failure here (no broker, disposed producer, embedded broker unavailable) means it is not.
             LogPublishFailed(ex, stage, reason, source?.Topic, source?.Partition.Value, source?.Offset.Value);
             KafkaMetrics.DeadLetterPublishFailures.WithLabels(stage).Inc();
             return false;
