@@ -116,7 +116,7 @@ public sealed partial class BackpressureGate
     [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Producing to {Topic} paused: group {GroupId} lags {Lag} messages behind, above the limit of {MaxLag}")]
     private partial void LogPaused(string topic, string groupId, long lag, long maxLag);
 
-    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Measuring the lag of group {GroupId} on {Topic} failed; the producer waits and measures again")]
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Measuring the lag of group {GroupId} on {Topic} failed, so the producer waits and measures again")]
     private partial void LogMeasureFailed(Exception exception, string topic, string groupId);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Producing to {Topic} resumed: group {GroupId} lags {Lag} messages behind after a wait of {WaitSeconds:F1} s")]
