@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
 namespace RsStreamCurate.Kafka;
@@ -51,28 +52,43 @@ public sealed partial class BackpressureGate
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(messageCount, 1);
 
-        var measurement = await _monitor.GetLagMeasurementAsync(DownstreamGroupId, Topic, cancellationToken).ConfigureAwait(false);
-        if (TryPass(measurement, messageCount))
+        var measurement = await TryMeasureAsync(cancellationToken).ConfigureAwait(false);
+        if (measurement is not null && TryPass(measurement, messageCount))
         {
             return;
         }
 
         long waitStart = Stopwatch.GetTimestamp();
-        LogPaused(Topic, DownstreamGroupId, measurement.Lag, MaxLag);
+        LogPaused(Topic, DownstreamGroupId, measurement?.Lag ?? -1, MaxLag);
         try
         {
             do
             {
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
-                measurement = await _monitor.GetLagMeasurementAsync(DownstreamGroupId, Topic, cancellationToken).ConfigureAwait(false);
+                measurement = await TryMeasureAsync(cancellationToken).ConfigureAwait(false);
             }
-            while (!TryPass(measurement, messageCount));
+            while (measurement is null || !TryPass(measurement, messageCount));
         }
         finally
         {
             var waited = Stopwatch.GetElapsedTime(waitStart);
             KafkaMetrics.BackpressureWait.WithLabels(Topic).Inc(waited.TotalSeconds);
-            LogResumed(Topic, DownstreamGroupId, measurement.Lag, waited.TotalSeconds);
+            LogResumed(Topic, DownstreamGroupId, measurement?.Lag ?? -1, waited.TotalSeconds);
+        }
+    }
+
+    /// <summary>Returns the current lag measurement, or null after logging when it could not be measured.</summary>
+    private async Task<LagMeasurement?> TryMeasureAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _monitor.GetLagMeasurementAsync(DownstreamGroupId, Topic, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KafkaException ex)
+        {
+            // A producer that cannot see the lag waits rather than risk overrunning its consumers.
+            LogMeasureFailed(ex, Topic, DownstreamGroupId);
+            return null;
         }
     }
 
@@ -99,6 +115,9 @@ public sealed partial class BackpressureGate
 
     [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Producing to {Topic} paused: group {GroupId} lags {Lag} messages behind, above the limit of {MaxLag}")]
     private partial void LogPaused(string topic, string groupId, long lag, long maxLag);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Measuring the lag of group {GroupId} on {Topic} failed, so the producer waits and measures again")]
+    private partial void LogMeasureFailed(Exception exception, string topic, string groupId);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Producing to {Topic} resumed: group {GroupId} lags {Lag} messages behind after a wait of {WaitSeconds:F1} s")]
     private partial void LogResumed(string topic, string groupId, long lag, double waitSeconds);

@@ -179,5 +179,5 @@ public sealed partial class ConsumerLagMonitor : IDisposable
     }
 }
 
-/// <summary>One lag measurement; <see cref="MeasuredAt"/> is a <see cref="TimeProvider"/> timestamp that also identifies it.</summary>
+/// <summary>One lag measurement. <see cref="MeasuredAt"/> is a <see cref="TimeProvider"/> timestamp and also identifies it.</summary>
 internal sealed record LagMeasurement(long Lag, long MeasuredAt);

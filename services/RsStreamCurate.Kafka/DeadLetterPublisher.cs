@@ -41,7 +41,7 @@ public sealed partial class DeadLetterPublisher : IDisposable
     }
 
     /// <summary>
-    /// Publishes a dead letter for a payload from any source; <paramref name="source"/> is null when the payload did
+    /// Publishes a dead letter for a payload from any source. <paramref name="source"/> is null when the payload did
     /// not come from Kafka (for example a manifest line). Returns true once the brokers acknowledged it.
     /// </summary>
     public async Task<bool> PublishAsync(
@@ -82,8 +82,10 @@ public sealed partial class DeadLetterPublisher : IDisposable
             KafkaMetrics.DeadLetterPublishFailures.WithLabels(stage).Inc();
             return false;
         }
-        catch (Exception ex) when (ex is KafkaException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Deliberately broad: a caller decides from the result whether its source message is durable, and
+            // any failure here (no broker, disposed producer, embedded broker unavailable) means it is not.
             LogPublishFailed(ex, stage, reason, source?.Topic, source?.Partition.Value, source?.Offset.Value);
             KafkaMetrics.DeadLetterPublishFailures.WithLabels(stage).Inc();
             return false;
@@ -105,9 +107,9 @@ public sealed partial class DeadLetterPublisher : IDisposable
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Dead-lettering a message in stage {Stage} with reason {Reason}: {Detail} (source {SourceTopic} [{SourcePartition}] @{SourceOffset})")]
     private partial void LogDeadLetter(string stage, string reason, string detail, string? sourceTopic, int? sourcePartition, long? sourceOffset);
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Publishing a dead letter of stage {Stage} with reason {Reason} failed; the source message {SourceTopic} [{SourcePartition}] @{SourceOffset} stays uncommitted")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Publishing a dead letter of stage {Stage} with reason {Reason} failed, so the source message {SourceTopic} [{SourcePartition}] @{SourceOffset} stays uncommitted")]
     private partial void LogPublishFailed(Exception exception, string stage, string reason, string? sourceTopic, int? sourcePartition, long? sourceOffset);
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Publishing a dead letter of stage {Stage} with reason {Reason} was cancelled; the source message {SourceTopic} [{SourcePartition}] @{SourceOffset} stays uncommitted")]
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Publishing a dead letter of stage {Stage} with reason {Reason} was cancelled, so the source message {SourceTopic} [{SourcePartition}] @{SourceOffset} stays uncommitted")]
     private partial void LogPublishCancelled(string stage, string reason, string? sourceTopic, int? sourcePartition, long? sourceOffset);
 }

@@ -43,7 +43,7 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
     /// <summary>Stage name for metrics, dead letters and the client id, for example <c>scoring</c>.</summary>
     protected abstract string Stage { get; }
 
-    /// <summary>Consumer group id; every instance of the stage uses the same one.</summary>
+    /// <summary>Consumer group id, shared by every instance of the stage.</summary>
     protected abstract string GroupId { get; }
 
     /// <summary>Topics to subscribe to.</summary>
@@ -70,7 +70,10 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
     /// </summary>
     protected abstract Task HandleBatchAsync(IReadOnlyList<ConsumeResult<string?, byte[]>> batch, CancellationToken cancellationToken);
 
-    /// <summary>Runs every <see cref="KafkaOptions.TickInterval"/>, also while no messages arrive (for example to close a window by age).</summary>
+    /// <summary>
+    /// Runs every <see cref="KafkaOptions.TickInterval"/>, also while no messages arrive (for example to close a window
+    /// by age). An exception thrown here ends the consume loop, and the pending work is redelivered after a restart.
+    /// </summary>
     protected virtual Task OnTickAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Runs once before the consumer closes, so the subclass can still make work durable and mark it.</summary>
@@ -84,7 +87,7 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
     /// <summary>
     /// Runs when partitions are revoked or lost, before their pending work is forgotten. Work of a revoked
     /// partition that is made durable and marked here is committed with the revocation. Everything else is
-    /// redelivered to the new owner, so drop any state that holds it. Nothing can be committed for lost partitions.
+    /// redelivered to the new owner, so drop any state that contains it. Nothing can be committed for lost partitions.
     /// </summary>
     protected virtual void OnPartitionsRevoked(IReadOnlyList<TopicPartition> partitions, bool lost)
     {
@@ -111,7 +114,7 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
 
     /// <summary>
     /// Publishes a dead letter for a message and marks it durable once the brokers acknowledged the dead letter.
-    /// Returns false when publishing failed; the message then stays pending.
+    /// Returns false when publishing failed, and the message then stays pending.
     /// </summary>
     protected async Task<bool> DeadLetterAsync(ConsumeResult<string?, byte[]> message, string reason, string detail, CancellationToken cancellationToken)
     {
@@ -143,7 +146,7 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
             }
             catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_State)
             {
-                // The partition was revoked between the handler's work and this call; the new owner redoes it.
+                // The partition was revoked between the handler's work and this call, so the new owner redoes the work.
                 LogStoreSkipped(Stage, toStore.Topic, toStore.Partition.Value, toStore.Offset.Value);
             }
         }
@@ -185,7 +188,7 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutdown requested; the pending work stays uncommitted and is redelivered.
+            // Shutdown was requested. The pending work stays uncommitted and is redelivered.
         }
         catch (Exception ex)
         {
@@ -440,43 +443,43 @@ public abstract partial class KafkaBatchConsumerService : BackgroundService
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Consumer of stage {Stage} started in group {GroupId} on topics {Topics} with group protocol {GroupProtocol}")]
     private partial void LogStarted(string stage, string groupId, string topics, string groupProtocol);
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Consumer of stage {Stage} in group {GroupId} stopped with {PendingCount} messages not durable; they will be redelivered")]
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Consumer of stage {Stage} in group {GroupId} stopped with {PendingCount} messages not durable, which will be redelivered")]
     private partial void LogStopped(string stage, string groupId, int pendingCount);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Consumer of stage {Stage} was assigned {Count} partitions: {Partitions}")]
     private partial void LogAssigned(string stage, int count, string partitions);
 
-    [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Consumer of stage {Stage} had {Count} partitions {Kind}: {Partitions}; {DroppedCount} pending messages will be redelivered to the new owner")]
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Consumer of stage {Stage} had {Count} partitions {Kind}: {Partitions}, and {DroppedCount} pending messages will be redelivered to the new owner")]
     private partial void LogRevoked(string stage, string kind, int count, string partitions, int droppedCount);
 
     [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "Consumer of stage {Stage} failed to consume {ErrorCode} at {Topic} [{Partition}] @{Offset}")]
     private partial void LogConsumeError(Exception exception, string stage, ErrorCode errorCode, string? topic, int? partition, long? offset);
 
-    [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "Handler of stage {Stage} rejected a batch of {Count} messages; handling them one at a time to find the failing ones")]
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "Handler of stage {Stage} rejected a batch of {Count} messages, so they are handled one at a time to find the failing ones")]
     private partial void LogIsolating(Exception exception, string stage, int count);
 
-    [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Handler of stage {Stage} failed on a batch of {Count} messages; retry {Attempt} of {MaxRetries} in {DelaySeconds} s")]
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Handler of stage {Stage} failed on a batch of {Count} messages, retry {Attempt} of {MaxRetries} in {DelaySeconds} s")]
     private partial void LogRetrying(Exception exception, string stage, int count, int attempt, int maxRetries, double delaySeconds);
 
-    [LoggerMessage(EventId = 1307, Level = LogLevel.Critical, Message = "Handler of stage {Stage} failed on a batch of {Count} messages after {Retries} retries; stopping the consumer")]
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Critical, Message = "Handler of stage {Stage} failed on a batch of {Count} messages after {Retries} retries, so the consumer stops")]
     private partial void LogRetriesExhausted(Exception exception, string stage, int count, int retries);
 
     [LoggerMessage(EventId = 1308, Level = LogLevel.Critical, Message = "Consume loop of stage {Stage} in group {GroupId} failed and stopped")]
     private partial void LogLoopFailed(Exception exception, string stage, string groupId);
 
-    [LoggerMessage(EventId = 1309, Level = LogLevel.Error, Message = "Stopping hook of stage {Stage} failed; its pending work stays uncommitted")]
+    [LoggerMessage(EventId = 1309, Level = LogLevel.Error, Message = "Stopping hook of stage {Stage} failed, so its pending work stays uncommitted")]
     private partial void LogStoppingHookFailed(Exception exception, string stage);
 
     [LoggerMessage(EventId = 1310, Level = LogLevel.Warning, Message = "Closing the consumer of stage {Stage} failed")]
     private partial void LogCloseFailed(Exception exception, string stage);
 
-    [LoggerMessage(EventId = 1312, Level = LogLevel.Error, Message = "Revocation hook of stage {Stage} failed; the work it did not mark durable is redelivered")]
+    [LoggerMessage(EventId = 1312, Level = LogLevel.Error, Message = "Revocation hook of stage {Stage} failed, so the work it did not mark durable is redelivered")]
     private partial void LogRevokeHookFailed(Exception exception, string stage);
 
     [LoggerMessage(EventId = 1313, Level = LogLevel.Debug, Message = "Consumer of stage {Stage} committed stored offsets of {Count} partitions before closing")]
     private partial void LogCommitted(string stage, int count);
 
-    [LoggerMessage(EventId = 1314, Level = LogLevel.Error, Message = "Consumer of stage {Stage} failed to commit its stored offsets before closing; the durable work since the last commit will be redelivered")]
+    [LoggerMessage(EventId = 1314, Level = LogLevel.Error, Message = "Consumer of stage {Stage} failed to commit its stored offsets before closing, so the durable work since the last commit will be redelivered")]
     private partial void LogCommitFailed(Exception exception, string stage);
 
     [LoggerMessage(EventId = 1311, Level = LogLevel.Debug, Message = "Offset {Offset} of {Topic} [{Partition}] in stage {Stage} was not stored because the partition is no longer assigned")]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace RsStreamCurate.Kafka;
 
-/// <summary>Source-generated log messages of the Kafka library; event ids 1100-1399.</summary>
+/// <summary>Source-generated log messages of the Kafka connection, event ids 1100-1199.</summary>
 internal static partial class KafkaLog
 {
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Using Kafka cluster {BootstrapServers} with group protocol {GroupProtocol}")]

@@ -55,7 +55,7 @@ public sealed class KafkaOptions
     [Range(0, 100)]
     public int HandlerMaxRetries { get; set; } = 3;
 
-    /// <summary>Delay before the first handler retry; it doubles with each further retry.</summary>
+    /// <summary>Delay before the first handler retry, doubled for each further retry.</summary>
     public TimeSpan HandlerRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a measured consumer lag is reused before the brokers are asked again.</summary>

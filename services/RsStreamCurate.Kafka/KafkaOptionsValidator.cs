@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace RsStreamCurate.Kafka;
 
-/// <summary>Checks the <see cref="KafkaOptions"/> rules that data annotations cannot express; each message names the setting.</summary>
+/// <summary>Checks the <see cref="KafkaOptions"/> rules that data annotations cannot express. Each message names the setting.</summary>
 internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
 {
     // librdkafka rejects these with group.protocol=consumer, where the broker owns them.

@@ -3,9 +3,9 @@ using Confluent.Kafka;
 namespace RsStreamCurate.Kafka;
 
 /// <summary>
-/// Per-partition record of consumed offsets whose work is not yet durable. The offset that may be stored for a
-/// partition is its lowest pending offset, or the next offset after the highest consumed one when none is pending,
-/// so a stored offset never passes a message whose work could still be lost. Not thread-safe.
+/// Per-partition record of consumed offsets whose work is not yet durable. A partition may store its lowest
+/// pending offset, or the offset after the highest consumed one when none is pending. So a stored offset never
+/// passes a message whose work could still be lost. Not thread-safe.
 /// </summary>
 internal sealed class OffsetTracker
 {

@@ -200,7 +200,7 @@ internal sealed class TestOutputLoggerProvider(ITestOutputHelper output) : ILogg
             }
             catch (InvalidOperationException)
             {
-                // The test has finished; librdkafka threads may still log while clients shut down.
+                // The test has finished, but librdkafka threads may still log while clients shut down.
             }
         }
     }

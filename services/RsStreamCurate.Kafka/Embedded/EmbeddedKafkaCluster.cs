@@ -209,12 +209,12 @@ public sealed unsafe class EmbeddedKafkaCluster : IDisposable
                 return;
             }
 
+            // Notices go to Debug: the broker's own handle has no bootstrap.servers and warns about it at start.
             LogLevel logLevel = level switch
             {
                 <= 3 => LogLevel.Error,
                 4 => LogLevel.Warning,
-                5 => LogLevel.Information,
-                6 => LogLevel.Debug,
+                5 or 6 => LogLevel.Debug,
                 _ => LogLevel.Trace,
             };
             EmbeddedKafkaLog.Librdkafka(logger, logLevel, Marshal.PtrToStringUTF8((nint)facility) ?? "", Marshal.PtrToStringUTF8((nint)message) ?? "");

@@ -112,7 +112,7 @@ internal sealed unsafe class LibrdkafkaMockNative
     {
         foreach (string line in mapsLines)
         {
-            // The path is the last field and the only one that starts with a slash; it may contain spaces.
+            // The path is the last field and the only one that starts with a slash. It may contain spaces.
             int pathStart = line.IndexOf('/');
             if (pathStart < 0)
             {
