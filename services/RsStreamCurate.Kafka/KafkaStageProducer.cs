@@ -11,6 +11,7 @@ public sealed class KafkaStageProducer : IDisposable
     private readonly IProducer<string?, byte[]> _producer;
     private readonly BackpressureGate? _gate;
     private readonly TimeSpan _flushTimeout;
+    private int _disposed;
 
     public KafkaStageProducer(KafkaConnection connection, string stage, BackpressureGate? gate = null)
     {
@@ -73,9 +74,17 @@ public sealed class KafkaStageProducer : IDisposable
         }
     }
 
-    /// <summary>Waits for outstanding deliveries up to the request timeout, then releases the producer.</summary>
+    /// <summary>
+    /// Waits for outstanding deliveries up to the request timeout, then releases the producer. Calling it again does
+    /// nothing, because a hosted service registered through a factory is disposed by the container twice.
+    /// </summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _producer.Flush(_flushTimeout);
         _producer.Dispose();
     }

@@ -114,6 +114,11 @@ public static class CommandLine
             or DirectoryNotFoundException or InvalidOperationException or TimeoutException or IOException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+            if (Environment.GetEnvironmentVariable("RSCURATE_DEBUG") == "1")
+            {
+                AnsiConsole.WriteException(ex);
+            }
+
             return 1;
         }
     }

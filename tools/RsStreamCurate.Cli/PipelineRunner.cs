@@ -34,6 +34,9 @@ public sealed record RunSettings
 
     public bool Verbose { get; init; }
 
+    /// <summary>Further configuration keys (for example <c>Curation:PostgresTable</c>), applied after the options above.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Longest time without any progress before the run gives up.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
@@ -74,6 +77,10 @@ public sealed class PipelineRunner(IAnsiConsole console)
         Set("Curation:WindowSize", settings.WindowSize);
         Set("Curation:Fraction", settings.Fraction);
         Set("Kafka:BootstrapServers", settings.BootstrapServers);
+        foreach (var (key, value) in settings.Settings)
+        {
+            overrides[key] = value;
+        }
 
         using var host = PipelineHost.Build(PipelineStages.All, defaults, overrides, settings.ConfigFile, settings.Verbose ? LogLevel.Information : LogLevel.Warning);
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<PipelineRunner>();

@@ -57,7 +57,7 @@ public sealed record RunSummary
         }
 
         var windows = new Table().Title("Windows")
-            .AddColumn("window").AddColumn("model version").AddColumn(new TableColumn("size").RightAligned())
+            .AddColumn(new TableColumn("window").NoWrap()).AddColumn("model version").AddColumn(new TableColumn("size").RightAligned())
             .AddColumn(new TableColumn("kept").RightAligned()).AddColumn(new TableColumn("threshold").RightAligned()).AddColumn("closed by");
         foreach (var window in Windows)
         {
