@@ -49,7 +49,7 @@ public sealed partial class ScoringWorker : KafkaBatchConsumerService
         _producer = new KafkaStageProducer(connection, Stage, gate);
     }
 
-    /// <summary>Kafka consumer group whose lag on <c>rs.scored</c> holds this stage back.</summary>
+    /// <summary>Kafka consumer group whose lag on <c>rs.scored</c> throttles this stage.</summary>
     public string DownstreamGroupId { get; init; } = "rscurate-curation";
 
     /// <summary>Messages consumed from <c>rs.candidates</c> since start.</summary>

@@ -46,7 +46,7 @@ public sealed partial class SynthesisWorker : BackgroundService
         _logger = loggerFactory.CreateLogger<SynthesisWorker>();
     }
 
-    /// <summary>Kafka consumer group whose lag on <c>rs.candidates</c> holds the producer back.</summary>
+    /// <summary>Kafka consumer group whose lag on <c>rs.candidates</c> throttles the producer.</summary>
     public string DownstreamGroupId { get; init; } = "rscurate-scoring";
 
     /// <summary>Candidates acknowledged by the brokers so far.</summary>

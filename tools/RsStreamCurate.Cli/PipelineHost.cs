@@ -41,7 +41,13 @@ public static class PipelineHost
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
 
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
+        // The lag of both downstream groups is published as rscurate_consumer_lag_messages unless configured otherwise.
+        var baseDefaults = new Dictionary<string, string?>
+        {
+            ["Kafka:MonitoredGroups:rscurate-scoring"] = "rs.candidates",
+            ["Kafka:MonitoredGroups:rscurate-curation"] = "rs.scored",
+        };
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = baseDefaults.Concat(defaults) });
         if (configFile is not null)
         {
             if (!File.Exists(configFile))

@@ -56,13 +56,13 @@ public sealed record RunSummary
             console.Write(reasons);
         }
 
-        var windows = new Table().Title("Windows")
+        var windows = new Table().Title("Windows (ids shortened; --summary-json has them whole)")
             .AddColumn(new TableColumn("window").NoWrap()).AddColumn("model version").AddColumn(new TableColumn("size").RightAligned())
             .AddColumn(new TableColumn("kept").RightAligned()).AddColumn(new TableColumn("threshold").RightAligned()).AddColumn("closed by");
         foreach (var window in Windows)
         {
             windows.AddRow(
-                Markup.Escape(window.WindowId),
+                Markup.Escape(window.WindowId.Length > 12 ? window.WindowId[..12] : window.WindowId),
                 Markup.Escape(window.ModelVersion),
                 window.Size.ToString("N0"),
                 window.Kept.ToString("N0"),
