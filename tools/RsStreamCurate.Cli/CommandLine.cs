@@ -29,6 +29,7 @@ public static class CommandLine
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers; without it an embedded broker is started in-process." };
         var windowSize = new Option<int?>("--window-size") { Description = "Candidates per curation window (default 1000)." };
         var fraction = new Option<double?>("--fraction") { Description = "Fraction of each window to keep, in (0, 1] (default 0.30)." };
+        var policy = new Option<string?>("--policy") { Description = "Window selection policy: TopFraction (default) or BestOfN (best candidate of each image)." };
         var loop = new Option<bool>("--loop") { Description = "Start over at the end of the manifest and run until Ctrl-C." };
         var rate = new Option<double?>("--rate") { Description = "Maximum candidates per second produced by synthesis (default: unlimited)." };
         var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the run summary to this JSON file." };
@@ -38,7 +39,7 @@ public static class CommandLine
 
         var command = new Command("run", "Run synthesis, scoring and curation in one process over a manifest, then print a summary.")
         {
-            manifest, imageRoot, output, checkpoint, postgres, bootstrap, windowSize, fraction, loop, rate, summaryJson, metricsPort, config, verbose,
+            manifest, imageRoot, output, checkpoint, postgres, bootstrap, windowSize, fraction, policy, loop, rate, summaryJson, metricsPort, config, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +53,7 @@ public static class CommandLine
                 BootstrapServers = parse.GetValue(bootstrap),
                 WindowSize = parse.GetValue(windowSize),
                 Fraction = parse.GetValue(fraction),
+                Settings = parse.GetValue(policy) is { } selected ? new Dictionary<string, string?> { ["Curation:Policy"] = selected } : new Dictionary<string, string?>(),
                 Loop = parse.GetValue(loop),
                 MaxCandidatesPerSecond = parse.GetValue(rate),
                 SummaryJson = parse.GetValue(summaryJson)?.FullName,
