@@ -20,6 +20,7 @@ as_root_or_sudo() {
 ensure_packages() {
   local missing=()
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+  [ -x /usr/bin/prometheus ] || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root_or_sudo apt-get update -qq >/dev/null
