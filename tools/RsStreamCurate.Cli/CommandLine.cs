@@ -16,6 +16,7 @@ public static class CommandLine
         root.Subcommands.Add(ModelCommands.BuildTrain());
         root.Subcommands.Add(ModelCommands.BuildEval());
         root.Subcommands.Add(ModelCommands.BuildScore());
+        root.Subcommands.Add(RegistryCommands.Build());
         return root;
     }
 
