@@ -105,7 +105,7 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
         return Reward(imageEmbeddings, textEmbeddings);
     }
 
-    /// <summary>Returns the number of trainable and frozen parameters.</summary>
+    /// <summary>Returns the total number of parameters, trainable and frozen.</summary>
     public long CountParameters() => parameters().Sum(p => p.numel());
 
     private void CheckPairShapes(Tensor imageEmbeddings, Tensor textEmbeddings)

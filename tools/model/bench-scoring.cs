@@ -1,8 +1,8 @@
 #:project ../../services/RsStreamCurate.Scoring/RsStreamCurate.Scoring.csproj
 #:property PublishAot=false
 // Measures scoring throughput at batch 64: dotnet run tools/model/bench-scoring.cs -- CHECKPOINT_DIR MANIFEST
-// "cold" batches have 64 images that are not in the cache (each is decoded and encoded); "warm" batches
-// score the same images again from the cache, so only the text tower and the head run.
+// A cold batch has 64 images that are not in the cache, so each one is decoded and encoded.
+// A warm batch scores the same images again from the cache, so only the text tower and the head run.
 using System.Diagnostics;
 using System.Text.Json;
 using RsStreamCurate.Scoring;
