@@ -81,20 +81,28 @@ public static class CommandLine
 
     private static Command BuildServe()
     {
-        var stage = new Argument<PipelineStages>("stage") { Description = "Stage to host: Synthesis, Scoring or Curation." };
+        var stage = new Argument<string>("stage") { Description = "Service to host: Synthesis, Scoring, Curation or ScoringApi (HTTP POST /v1/score)." };
+        var url = new Option<string>("--url") { Description = $"Listen address of the HTTP services (default {ApiHost.DefaultUrl}).", DefaultValueFactory = _ => ApiHost.DefaultUrl };
         var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with Kafka, Synthesis, Scoring and Curation sections." };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of the Prometheus endpoint on 127.0.0.1; 0 disables it.", DefaultValueFactory = _ => 9462 };
 
         var command = new Command("serve", "Host one pipeline stage as a long-running service (production mode: one process per stage, scaled by Kafka consumer groups).")
         {
-            stage, config, metricsPort,
+            stage, config, metricsPort, url,
         };
         command.SetAction(async (parse, cancellationToken) => await RunGuardedAsync(async () =>
         {
-            var selected = parse.GetValue(stage);
-            if (selected is PipelineStages.None or PipelineStages.All)
+            string name = parse.GetValue(stage)!;
+            if (name.Equals("ScoringApi", StringComparison.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"Stage '{selected}' is not a single stage; pass Synthesis, Scoring or Curation.");
+                await using var api = ApiHost.BuildScoringApi(parse.GetValue(config)?.FullName, parse.GetValue(url)!, new Dictionary<string, string?>(), LogLevel.Information);
+                await api.RunAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+
+            if (!Enum.TryParse<PipelineStages>(name, ignoreCase: true, out var selected) || selected is PipelineStages.None or PipelineStages.All)
+            {
+                throw new ArgumentException($"'{name}' is not a service; pass Synthesis, Scoring, Curation or ScoringApi.");
             }
 
             using var host = PipelineHost.Build(selected, new Dictionary<string, string?>(), new Dictionary<string, string?>(), parse.GetValue(config)?.FullName, LogLevel.Information);
