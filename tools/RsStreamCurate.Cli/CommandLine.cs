@@ -17,6 +17,7 @@ public static class CommandLine
         root.Subcommands.Add(ModelCommands.BuildEval());
         root.Subcommands.Add(ModelCommands.BuildScore());
         root.Subcommands.Add(RegistryCommands.Build());
+        root.Subcommands.Add(BenchCommands.Build());
         return root;
     }
 
