@@ -54,6 +54,14 @@ public sealed partial class CurationWorker : KafkaBatchConsumerService
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The scorers wait while this group lags by more than MaxConsumerLag, and this group commits only when a
+        // window closes, so a larger window could only ever close by age.
+        if (_options.WindowSize >= Options.MaxConsumerLag)
+        {
+            throw new InvalidOperationException(
+                $"Curation:WindowSize ({_options.WindowSize}) must be below Kafka:MaxConsumerLag ({Options.MaxConsumerLag}), because the curator commits only when a window closes and the scorers wait while its lag exceeds the limit. Lower the window size or raise the limit.");
+        }
+
         // A locked dataset directory or an unreachable database fails the start, not the first window.
         await _sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -60,6 +60,19 @@ public sealed class EndToEndRunTests
         Assert.Contains("rscurate_candidates_total{stage=\"scoring\",direction=\"out\"}", withScores);
     }
 
+    [Fact]
+    public async Task Window_above_lag_limit_fails_at_start()
+    {
+        using var output = new TestSupport.TemporaryDirectory();
+        var settings = new RunSettings { OutputDirectory = output.Path, WindowSize = 30_000, MetricsPort = 0 };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new PipelineRunner(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) })).RunAsync(settings, CancellationToken.None));
+
+        Assert.Contains("Curation:WindowSize (30000)", error.Message);
+        Assert.Contains("Kafka:MaxConsumerLag (20000)", error.Message);
+    }
+
     private static async Task ScrapeAsync(string url, ConcurrentBag<string> scrapes, CancellationToken cancellationToken)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
