@@ -86,7 +86,7 @@ public sealed class RewardTrainer
             _logger.LogInformation("CLIP-score accuracy after contrastive pre-training: {Accuracy:P1}", pretrainedClipAccuracy);
         }
 
-        var pairs = PreferencePairBuilder.Build(loaded, _options.Seed);
+        var pairs = PreferencePairBuilder.Build(loaded, _options.Seed, new PreferencePairOptions { RelevancePairsPerCaption = _options.RelevancePairsPerCaption });
         var stage2 = Stopwatch.StartNew();
         var preferenceLosses = RunPreferenceStage(model, tokenizer, imageBatch, loaded, captions, pairs);
         stage2.Stop();
@@ -406,6 +406,7 @@ public sealed class RewardTrainer
         ["preference_learning_rate"] = _options.PreferenceLearningRate,
         ["preference_contrastive_weight"] = _options.PreferenceContrastiveWeight,
         ["weight_decay"] = _options.WeightDecay,
+        ["relevance_pairs_per_caption"] = _options.RelevancePairsPerCaption,
         ["min_token_count"] = _options.MinTokenCount,
         ["augment"] = _options.Augment ? 1 : 0,
         ["evaluation_seed"] = _options.EvaluationSeed,
