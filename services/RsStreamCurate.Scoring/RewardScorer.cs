@@ -9,7 +9,21 @@ using static TorchSharp.torch;
 namespace RsStreamCurate.Scoring;
 
 /// <summary>One (image, caption) pair to score. <see cref="ImageUri"/> is relative to the image root.</summary>
-public sealed record ScoringRequest(string ImageUri, string Text);
+public sealed record ScoringRequest(string ImageUri, string Text)
+{
+    /// <summary>Encoded image sent inline; when set, <see cref="ImageUri"/> is only its cache key.</summary>
+    public byte[]? ImageBytes { get; init; }
+
+    /// <summary>Creates a request for an inline image, keyed by the SHA-256 of its bytes so repeats hit the cache.</summary>
+    public static ScoringRequest ForImageBytes(byte[] imageBytes, string text)
+    {
+        ArgumentNullException.ThrowIfNull(imageBytes);
+        return new ScoringRequest("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(imageBytes)), text)
+        {
+            ImageBytes = imageBytes,
+        };
+    }
+}
 
 /// <summary>
 /// The scores of one request, or the reason it could not be scored. <see cref="ErrorReason"/> is a
@@ -148,7 +162,7 @@ public sealed partial class RewardScorer : IDisposable
     private Dictionary<string, float[]> ResolveImageEmbeddings(IReadOnlyList<ScoringRequest> requests, ScoringResult?[] results)
     {
         var embeddings = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var toLoad = new List<string>();
+        var toLoad = new List<(string Uri, byte[]? Bytes)>();
         var queued = new HashSet<string>(StringComparer.Ordinal);
 
         for (int i = 0; i < requests.Count; i++)
@@ -172,13 +186,13 @@ public sealed partial class RewardScorer : IDisposable
                 continue;
             }
 
-            toLoad.Add(uri);
+            toLoad.Add((uri, request.ImageBytes));
             queued.Add(uri);
         }
 
         var pixels = new float[]?[toLoad.Count];
         var failures = new ScoringResult?[toLoad.Count];
-        Parallel.For(0, toLoad.Count, k => (pixels[k], failures[k]) = LoadImage(toLoad[k]));
+        Parallel.For(0, toLoad.Count, k => (pixels[k], failures[k]) = LoadImage(toLoad[k].Uri, toLoad[k].Bytes));
 
         var failureByUri = new Dictionary<string, ScoringResult>(StringComparer.Ordinal);
         var loaded = new List<(string Uri, float[] Pixels)>(toLoad.Count);
@@ -186,11 +200,11 @@ public sealed partial class RewardScorer : IDisposable
         {
             if (failures[k] is { } failure)
             {
-                failureByUri[toLoad[k]] = failure;
+                failureByUri[toLoad[k].Uri] = failure;
             }
             else
             {
-                loaded.Add((toLoad[k], pixels[k]!));
+                loaded.Add((toLoad[k].Uri, pixels[k]!));
             }
         }
 
@@ -216,11 +230,12 @@ public sealed partial class RewardScorer : IDisposable
         return embeddings;
     }
 
-    private (float[]? Pixels, ScoringResult? Failure) LoadImage(string uri)
+    // Reads an inline image from its bytes, otherwise the file that the URI names under the image root.
+    private (float[]? Pixels, ScoringResult? Failure) LoadImage(string uri, byte[]? bytes)
     {
         try
         {
-            return (_imageLoader.Load(uri), null);
+            return (bytes is null ? _imageLoader.Load(uri) : _imageLoader.LoadBytes(bytes, uri), null);
         }
         catch (ImageLoadException ex)
         {

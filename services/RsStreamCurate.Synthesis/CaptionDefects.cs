@@ -23,6 +23,31 @@ public enum DefectKind
 
     /// <summary>Repeated and swapped words, as a degenerate decoder writes them.</summary>
     Garbled,
+
+    /// <summary>Only the surroundings are described; the scene's salient object is left out.</summary>
+    Incomplete,
+
+    /// <summary>Remote-sensing terms replaced by everyday vague words ("storage tanks" to "round things").</summary>
+    Vague,
+}
+
+/// <summary>The five quality dimensions that caption preferences are judged on.</summary>
+public enum QualityDimension
+{
+    /// <summary>No hallucinated objects, classes, counts or attributes.</summary>
+    Relevance,
+
+    /// <summary>Specific, detailed content rather than text that fits any image.</summary>
+    Specificity,
+
+    /// <summary>Covers the salient content of the scene.</summary>
+    Completeness,
+
+    /// <summary>Clear, fluent sentences.</summary>
+    Clarity,
+
+    /// <summary>Remote-sensing terminology rather than vague everyday words.</summary>
+    Richness,
 }
 
 /// <summary>
@@ -53,8 +78,24 @@ public static partial class CaptionDefects
         DefectKind.WrongCount => "wrong_count",
         DefectKind.Truncated => "truncated",
         DefectKind.Garbled => "garbled",
+        DefectKind.Incomplete => "incomplete",
+        DefectKind.Vague => "vague",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown defect kind."),
     };
+
+    /// <summary>Returns the quality dimension that a defect violates.</summary>
+    public static QualityDimension Dimension(DefectKind kind) => kind switch
+    {
+        DefectKind.HallucinatedObject or DefectKind.WrongClass or DefectKind.WrongCount => QualityDimension.Relevance,
+        DefectKind.Generic => QualityDimension.Specificity,
+        DefectKind.Incomplete or DefectKind.Truncated => QualityDimension.Completeness,
+        DefectKind.Garbled => QualityDimension.Clarity,
+        DefectKind.Vague => QualityDimension.Richness,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown defect kind."),
+    };
+
+    /// <summary>Returns the lower-case name of a dimension, as used in labels, reports and the feedback API.</summary>
+    public static string Name(QualityDimension dimension) => dimension.ToString().ToLowerInvariant();
 
     /// <summary>
     /// Applies <paramref name="kind"/> to <paramref name="caption"/>. Returns false when the defect cannot be
@@ -75,6 +116,8 @@ public static partial class CaptionDefects
             DefectKind.WrongCount => ChangeCount(words, random),
             DefectKind.Truncated => Truncate(words, random),
             DefectKind.Garbled => Garble(words, random),
+            DefectKind.Incomplete => DropSalientContent(words, label, random),
+            DefectKind.Vague => MakeVague(words),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown defect kind."),
         };
 
@@ -153,6 +196,50 @@ public static partial class CaptionDefects
         return string.Join(' ', garbled);
     }
 
+    private static string? DropSalientContent(List<string> words, string? label, Random random)
+    {
+        // Keep only the background objects that the caption names, and leave out the scene's own nouns, so the
+        // result is a true but incomplete sentence ("there are some trees and a road").
+        var salient = SceneVocabulary.SalientWords(label);
+        var background = new List<string>();
+        for (int i = 0; i < words.Count; i++)
+        {
+            string word = words[i];
+            if (SceneVocabulary.BackgroundNouns.Contains(word) && !salient.Contains(word) && !background.Contains(word))
+            {
+                background.Add(word);
+            }
+        }
+
+        bool mentionsSalient = words.Any(salient.Contains) || words.Any(w => SceneVocabulary.ClassSwaps.ContainsKey(w) && !SceneVocabulary.BackgroundNouns.Contains(w));
+        if (background.Count == 0 || !mentionsSalient)
+        {
+            return null;
+        }
+
+        var kept = background.OrderBy(_ => random.Next()).Take(2).ToList();
+        string list = kept.Count == 1 ? kept[0] : $"{kept[0]} and {kept[1]}";
+        return kept[0].EndsWith('s') ? $"there are some {list}" : $"there is some {list}";
+    }
+
+    private static string? MakeVague(List<string> words)
+    {
+        var text = " " + string.Join(' ', words) + " ";
+        bool changed = false;
+        foreach (var (term, vague) in SceneVocabulary.VagueReplacements)
+        {
+            string needle = " " + term + " ";
+            if (text.Contains(needle, StringComparison.Ordinal))
+            {
+                text = text.Replace(needle, " " + vague + " ", StringComparison.Ordinal);
+                changed = true;
+            }
+        }
+
+        // A replacement can follow "a" with a vowel ("a open area"), which would give the defect away by its grammar.
+        return changed ? ArticleBeforeVowel().Replace(text.Trim(), "an $1") : null;
+    }
+
     private static bool IsNumber(string word) =>
         Array.IndexOf(NumberWords, word) >= 0 || (word.Length <= 4 && int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out _));
 
@@ -176,6 +263,9 @@ public static partial class CaptionDefects
         WordPattern().Matches(caption).Select(m => m.Value.ToLowerInvariant()).ToList();
 
     private static string Normalize(string text) => string.Join(' ', Tokenize(text));
+
+    [GeneratedRegex(@"\ba ([aeiou])")]
+    private static partial Regex ArticleBeforeVowel();
 
     [GeneratedRegex(@"[\p{L}\p{N}][\p{L}\p{N}'\-]*")]
     private static partial Regex WordPattern();

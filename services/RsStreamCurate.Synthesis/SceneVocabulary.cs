@@ -85,6 +85,60 @@ public static class SceneVocabulary
         ["swimming-pool"] = ("swimming pool", "swimming pools"),
     };
 
+    /// <summary>Nouns of background content that many scenes share; a caption reduced to them has lost its subject.</summary>
+    public static readonly IReadOnlySet<string> BackgroundNouns = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "trees", "tree", "buildings", "building", "road", "roads", "houses", "grass", "lawn", "lawns", "cars", "plants",
+        "water", "land", "sand", "bushes", "meadow", "meadows",
+    };
+
+    /// <summary>
+    /// Remote-sensing terms and the vague everyday words that weak captioners use instead, longest terms first so
+    /// that "storage tanks" is replaced before "tanks".
+    /// </summary>
+    public static readonly IReadOnlyList<(string Term, string Vague)> VagueReplacements =
+    [
+        ("baseball field", "field"), ("storage tanks", "round things"), ("parking lot", "open area"), ("railway station", "building"),
+        ("residential area", "area"), ("swimming pool", "blue spot"), ("tennis court", "small field"), ("football field", "field"),
+        ("runway", "long strip"), ("airport", "place"), ("viaduct", "road"), ("bridge", "structure"), ("stadium", "big building"),
+        ("playground", "open area"), ("farmland", "land"), ("farmlands", "lands"), ("church", "building"), ("pond", "water"),
+        ("river", "water"), ("ocean", "water"), ("forest", "green area"), ("planes", "objects"), ("plane", "object"),
+        ("ships", "objects"), ("boats", "objects"), ("tanks", "things"), ("port", "place"), ("beach", "place"),
+        ("desert", "land"), ("mountain", "hill"), ("overpass", "road"), ("roundabout", "circle"),
+    ];
+
+    /// <summary>Returns the words that name the scene of <paramref name="label"/>, which an incomplete caption leaves out.</summary>
+    public static IReadOnlySet<string> SalientWords(string? label)
+    {
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        if (label is null)
+        {
+            return words;
+        }
+
+        foreach (var word in ScenePhrase(label).Split(' '))
+        {
+            if (word is not ("a" or "an" or "of" or "group" or "piece" or "area"))
+            {
+                words.Add(word);
+                words.Add(word + "s");
+            }
+        }
+
+        if (SceneWords.TryGetValue(label, out var objects))
+        {
+            foreach (var phrase in objects)
+            {
+                foreach (var word in phrase.Split(' '))
+                {
+                    words.Add(word);
+                }
+            }
+        }
+
+        return words;
+    }
+
     /// <summary>Returns the noun phrase of a scene label ("dense residential area"), or the label split into words.</summary>
     public static string ScenePhrase(string label)
     {

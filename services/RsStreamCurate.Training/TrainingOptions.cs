@@ -1,4 +1,5 @@
 using RsStreamCurate.Scoring;
+using RsStreamCurate.Synthesis;
 
 namespace RsStreamCurate.Training;
 
@@ -48,6 +49,9 @@ public sealed record TrainingOptions
     public double PreferenceContrastiveWeight { get; init; } = 0.5;
 
     public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Defect kinds used for rejected training captions; null uses <see cref="CaptionDefects.AllKinds"/>.</summary>
+    public IReadOnlyList<DefectKind>? DefectKinds { get; init; }
 
     /// <summary>
     /// Training pairs per chosen caption whose rejected side is a caption of an image with another label.

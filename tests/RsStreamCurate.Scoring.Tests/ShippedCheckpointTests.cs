@@ -1,3 +1,4 @@
+using RsStreamCurate.Synthesis;
 using RsStreamCurate.Training;
 
 namespace RsStreamCurate.Scoring.Tests;
@@ -25,7 +26,9 @@ public sealed class ShippedCheckpointTests
         var directory = FindShippedCheckpoint();
         var stored = RewardCheckpoint.ReadMetadata(directory).Evaluation!;
 
-        var report = RewardEvaluator.Evaluate(new EvaluationOptions { CheckpointDirectory = directory, ManifestPath = TestData.RsicdManifest });
+        var kinds = stored.DefectKinds!.Select(name => CaptionDefects.AllKinds.Single(kind => CaptionDefects.Name(kind) == name)).ToList();
+
+        var report = RewardEvaluator.Evaluate(new EvaluationOptions { CheckpointDirectory = directory, ManifestPath = TestData.RsicdManifest, DefectKinds = kinds });
 
         Assert.Equal("reward-v1", report.ModelVersion);
         Assert.Equal(stored.Overall.Pairs, report.Metrics.Overall.Pairs);

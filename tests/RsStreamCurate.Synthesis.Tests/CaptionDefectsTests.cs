@@ -6,13 +6,15 @@ public sealed class CaptionDefectsTests
 {
     private const string Caption = "two white planes are parked near a long runway of the airport";
 
+    private const string CaptionWithBackground = "two white planes are parked near some buildings and trees at the airport";
+
     [Fact]
     public void Every_kind_differs_from_source()
     {
         foreach (var kind in CaptionDefects.AllKinds)
         {
-            Assert.True(CaptionDefects.TryApply(kind, Caption, "Airport", new Random(7), out var defective), $"{kind} could not be applied");
-            Assert.NotEqual(Caption, defective);
+            Assert.True(CaptionDefects.TryApply(kind, CaptionWithBackground, "Airport", new Random(7), out var defective), $"{kind} could not be applied");
+            Assert.NotEqual(CaptionWithBackground, defective);
             Assert.False(string.IsNullOrWhiteSpace(defective), $"{kind} produced empty text");
         }
     }
@@ -109,6 +111,62 @@ public sealed class CaptionDefectsTests
                     }
                 }
             }
+        }
+    }
+
+    [Fact]
+    public void Incomplete_drops_salient_objects()
+    {
+        for (int seed = 0; seed < 20; seed++)
+        {
+            Assert.True(CaptionDefects.TryApply(DefectKind.Incomplete, CaptionWithBackground, "Airport", new Random(seed), out var defective));
+
+            Assert.StartsWith("there are some ", defective);
+            Assert.DoesNotContain("plane", defective);
+            Assert.DoesNotContain("airport", defective);
+            Assert.True(defective.Contains("buildings") || defective.Contains("trees"), defective);
+        }
+    }
+
+    [Fact]
+    public void Incomplete_needs_background_and_subject()
+    {
+        Assert.False(CaptionDefects.TryApply(DefectKind.Incomplete, "a plane is on the runway", "Airport", new Random(1), out _));
+        Assert.False(CaptionDefects.TryApply(DefectKind.Incomplete, "many green trees and some buildings", "DenseResidential", new Random(1), out _));
+    }
+
+    [Fact]
+    public void Vague_replaces_remote_sensing_terms()
+    {
+        Assert.True(CaptionDefects.TryApply(DefectKind.Vague, "several storage tanks are next to a parking lot", "StorageTanks", new Random(1), out var defective));
+
+        Assert.Equal("several round things are next to an open area", defective);
+        Assert.False(CaptionDefects.TryApply(DefectKind.Vague, "many green trees", "Forest", new Random(1), out _));
+    }
+
+    [Fact]
+    public void Every_kind_has_a_dimension()
+    {
+        var dimensions = CaptionDefects.AllKinds.Select(CaptionDefects.Dimension).ToHashSet();
+
+        Assert.Equal(Enum.GetValues<QualityDimension>().ToHashSet(), dimensions);
+        Assert.Equal(QualityDimension.Relevance, CaptionDefects.Dimension(DefectKind.WrongCount));
+        Assert.Equal(QualityDimension.Richness, CaptionDefects.Dimension(DefectKind.Vague));
+        Assert.Equal("completeness", CaptionDefects.Name(QualityDimension.Completeness));
+    }
+
+    [Fact]
+    public void Each_kind_applies_to_rsicd_captions()
+    {
+        var captions = ManifestReader.Read(SharedData.RsicdManifest)
+            .SelectMany(e => CaptionSynthesizer.DistinctHumanCaptions(e.Captions).Select(c => (Caption: c, e.Label)))
+            .ToList();
+        var random = new Random(3);
+
+        foreach (var kind in CaptionDefects.AllKinds)
+        {
+            int applied = captions.Count(c => CaptionDefects.TryApply(kind, c.Caption, c.Label, random, out _));
+            Assert.True(applied >= captions.Count / 10, $"{kind} applies to only {applied} of {captions.Count} RSICD captions");
         }
     }
 }

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RsStreamCurate.Scoring;
+using RsStreamCurate.Training;
+using Spectre.Console;
+
+namespace RsStreamCurate.Cli;
+
+/// <summary>Commands that train, evaluate and apply the reward model outside the stream.</summary>
+public static class ModelCommands
+{
+    public static Command BuildTrain()
+    {
+        var manifest = new Option<FileInfo>("--manifest") { Description = "RSICD-style JSONL manifest; its train and val images are used for training.", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Checkpoint directory to write.", Required = true };
+        var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the manifest's folder)." };
+        var seed = new Option<int?>("--seed") { Description = "Seed of initialisation, shuffling, augmentation and preference pairs (default 7)." };
+        var version = new Option<string?>("--model-version") { Description = "Version tag written into the checkpoint (default reward-v1)." };
+        var contrastiveEpochs = new Option<int?>("--contrastive-epochs") { Description = "Epochs of contrastive pre-training (default 30)." };
+        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs (default 12)." };
+        var maxImages = new Option<int?>("--max-train-images") { Description = "Use at most this many training images, for quick runs." };
+
+        var command = new Command("train", "Train the reward model: contrastive pre-training, then Bradley-Terry on preference pairs. Seeded and reproducible.")
+        {
+            manifest, output, imageRoot, seed, version, contrastiveEpochs, preferenceEpochs, maxImages,
+        };
+        command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
+        {
+            var defaults = new TrainingOptions { ManifestPath = string.Empty, OutputDirectory = string.Empty };
+            var options = defaults with
+            {
+                ManifestPath = parse.GetValue(manifest)!.FullName,
+                OutputDirectory = parse.GetValue(output)!.FullName,
+                ImageRoot = parse.GetValue(imageRoot)?.FullName,
+                Seed = parse.GetValue(seed) ?? defaults.Seed,
+                ModelVersion = parse.GetValue(version) ?? defaults.ModelVersion,
+                ContrastiveEpochs = parse.GetValue(contrastiveEpochs) ?? defaults.ContrastiveEpochs,
+                PreferenceEpochs = parse.GetValue(preferenceEpochs) ?? defaults.PreferenceEpochs,
+                MaxTrainImages = parse.GetValue(maxImages),
+            };
+
+            using var loggerFactory = CreateLoggerFactory();
+            var report = RewardTrainer.Train(options, loggerFactory.CreateLogger("rscurate.train"));
+            var table = new Table().Title($"Trained {Markup.Escape(report.ModelVersion)}").AddColumn("item").AddColumn("value");
+            table.AddRow("checkpoint", Markup.Escape(report.CheckpointDirectory));
+            table.AddRow("parameters", report.ParameterCount.ToString("N0"));
+            table.AddRow("checkpoint size", $"{report.CheckpointBytes / 1024.0 / 1024.0:F2} MiB");
+            table.AddRow("training images", report.TrainImages.ToString("N0"));
+            table.AddRow("preference pairs", report.PreferencePairs.ToString("N0"));
+            table.AddRow("time", $"{report.TotalSeconds:F0} s");
+            AnsiConsole.Write(table);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    public static Command BuildEval()
+    {
+        var manifest = new Option<FileInfo>("--manifest") { Description = "RSICD-style JSONL manifest; the held-out side of its split by image is evaluated.", Required = true };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
+        var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the manifest's folder)." };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the defects applied to held-out captions." };
+
+        var command = new Command("eval", "Print held-out preference-pair accuracy of the reward model next to the CLIP-score baseline of the same encoder.")
+        {
+            manifest, checkpoint, imageRoot, seed,
+        };
+        command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
+        {
+            var options = new EvaluationOptions
+            {
+                CheckpointDirectory = parse.GetValue(checkpoint)?.FullName ?? BundledAssets.DefaultCheckpoint,
+                ManifestPath = parse.GetValue(manifest)!.FullName,
+                ImageRoot = parse.GetValue(imageRoot)?.FullName,
+                Seed = parse.GetValue(seed) ?? RewardEvaluator.DefaultSeed,
+            };
+
+            using var loggerFactory = CreateLoggerFactory();
+            var report = RewardEvaluator.Evaluate(options, loggerFactory.CreateLogger("rscurate.eval"));
+            var metrics = report.Metrics;
+            var table = new Table()
+                .Title($"Held-out pair accuracy of {Markup.Escape(report.ModelVersion)} ({metrics.ImageCount} images, {Markup.Escape(metrics.Split)})")
+                .AddColumn("rejected caption").AddColumn(new TableColumn("pairs").RightAligned())
+                .AddColumn(new TableColumn("learned scorer").RightAligned()).AddColumn(new TableColumn("CLIP-score").RightAligned());
+            foreach (var (kind, accuracy) in metrics.ByKind.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                table.AddRow(Markup.Escape(kind), accuracy.Pairs.ToString("N0"), accuracy.Learned.ToString("P1"), accuracy.ClipScore.ToString("P1"));
+            }
+
+            table.AddRow("[bold]overall[/]", metrics.Overall.Pairs.ToString("N0"), $"[bold]{metrics.Overall.Learned:P1}[/]", $"[bold]{metrics.Overall.ClipScore:P1}[/]");
+            AnsiConsole.Write(table);
+            if (report.SkippedPairs > 0)
+            {
+                AnsiConsole.MarkupLine($"[yellow]{report.SkippedPairs} pairs were skipped because their image could not be loaded.[/]");
+            }
+
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    public static Command BuildScore()
+    {
+        var input = new Option<FileInfo>("--input") { Description = "JSONL file with one {\"image\": path, \"text\": caption} object per line.", Required = true };
+        var output = new Option<FileInfo>("--output") { Description = "JSONL file to write: one row per input row, in order, with score and model_version, or error.", Required = true };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
+        var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the input file's folder)." };
+
+        var command = new Command("score", "Score image-caption pairs offline with the reward model.")
+        {
+            input, output, checkpoint, imageRoot,
+        };
+        command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
+        {
+            var inputFile = parse.GetValue(input)!;
+            var options = new OfflineScoringOptions
+            {
+                InputPath = inputFile.FullName,
+                OutputPath = parse.GetValue(output)!.FullName,
+                CheckpointDirectory = parse.GetValue(checkpoint)?.FullName ?? BundledAssets.DefaultCheckpoint,
+                ImageRoot = parse.GetValue(imageRoot)?.FullName ?? inputFile.DirectoryName!,
+            };
+
+            using var loggerFactory = CreateLoggerFactory();
+            var summary = OfflineScoring.Run(options, loggerFactory.CreateLogger("rscurate.score"));
+            AnsiConsole.MarkupLine($"Scored {summary.Scored:N0} of {summary.Rows:N0} rows with {Markup.Escape(summary.ModelVersion)} in {summary.Seconds:F1} s; {summary.Failed:N0} rows have an error field.");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder => builder
+        .AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "HH:mm:ss ";
+        })
+        .SetMinimumLevel(LogLevel.Information));
+}
