@@ -45,6 +45,9 @@ public sealed record TrainingLineage
 
     public required int PreferencePairCount { get; init; }
 
+    /// <summary>Defect kinds of the rejected training captions, by snake_case name.</summary>
+    public IReadOnlyList<string>? DefectKinds { get; init; }
+
     /// <summary>Optimiser and schedule settings by name.</summary>
     public required IReadOnlyDictionary<string, double> Hyperparameters { get; init; }
 
@@ -60,6 +63,9 @@ public sealed record EvaluationMetrics
     public required string Split { get; init; }
 
     public required int ImageCount { get; init; }
+
+    /// <summary>Defect kinds of the rejected test captions, by snake_case name; relevance pairs come on top.</summary>
+    public IReadOnlyList<string>? DefectKinds { get; init; }
 
     public required PairAccuracy Overall { get; init; }
 

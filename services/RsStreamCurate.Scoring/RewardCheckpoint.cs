@@ -21,7 +21,7 @@ public sealed class RewardCheckpoint : IDisposable
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public RewardCheckpoint(RewardModel model, CaptionTokenizer tokenizer, CheckpointMetadata metadata)
+    public RewardCheckpoint(RewardModel model, ICaptionTokenizer tokenizer, CheckpointMetadata metadata)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -39,7 +39,8 @@ public sealed class RewardCheckpoint : IDisposable
 
     public RewardModel Model { get; }
 
-    public CaptionTokenizer Tokenizer { get; }
+    /// <summary>Tokenizer whose vocabulary the model was trained with; metadata.json stores its state.</summary>
+    public ICaptionTokenizer Tokenizer { get; }
 
     public CheckpointMetadata Metadata { get; set; }
 

@@ -47,9 +47,13 @@ public sealed record ScoringResult
 }
 
 /// <summary>
-/// Scores batches of (image, caption) requests with one loaded model version. Thread-safe: images are
-/// decoded in parallel by callers' threads, and the model runs under a lock with one dispose scope per batch.
+/// Scores batches of (image, caption) requests with one loaded model version. Thread-safe: images missing
+/// from the cache are decoded in parallel, and the model runs under a lock with one dispose scope per call.
 /// </summary>
+/// <remarks>
+/// NOTE: two threads that miss the cache for the same image at the same time both decode it. Within one
+/// batch every distinct image is decoded once.
+/// </remarks>
 public sealed partial class RewardScorer : IDisposable
 {
     private static readonly Histogram BatchSeconds = Metrics.CreateHistogram(
@@ -154,12 +158,12 @@ public sealed partial class RewardScorer : IDisposable
     }
 
     // Fills results[i] with a failure for unusable requests and returns the embedding of every usable image.
+    // Images missing from the cache are decoded in parallel, each distinct URI once per batch.
     private Dictionary<string, float[]> ResolveImageEmbeddings(IReadOnlyList<ScoringRequest> requests, ScoringResult?[] results)
     {
         var embeddings = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var failures = new Dictionary<string, ScoringResult>(StringComparer.Ordinal);
-        var missing = new List<(string Uri, float[] Pixels)>();
-        var pending = new HashSet<string>(StringComparer.Ordinal);
+        var toLoad = new List<(string Uri, byte[]? Bytes)>();
+        var queued = new HashSet<string>(StringComparer.Ordinal);
 
         for (int i = 0; i < requests.Count; i++)
         {
@@ -171,14 +175,8 @@ public sealed partial class RewardScorer : IDisposable
             }
 
             var uri = request.ImageUri ?? "";
-            if (embeddings.ContainsKey(uri) || pending.Contains(uri))
+            if (embeddings.ContainsKey(uri) || queued.Contains(uri))
             {
-                continue;
-            }
-
-            if (failures.TryGetValue(uri, out var failure))
-            {
-                results[i] = failure;
                 continue;
             }
 
@@ -188,30 +186,39 @@ public sealed partial class RewardScorer : IDisposable
                 continue;
             }
 
-            try
+            toLoad.Add((uri, request.ImageBytes));
+            queued.Add(uri);
+        }
+
+        var pixels = new float[]?[toLoad.Count];
+        var failures = new ScoringResult?[toLoad.Count];
+        Parallel.For(0, toLoad.Count, k => (pixels[k], failures[k]) = LoadImage(toLoad[k].Uri, toLoad[k].Bytes));
+
+        var failureByUri = new Dictionary<string, ScoringResult>(StringComparer.Ordinal);
+        var loaded = new List<(string Uri, float[] Pixels)>(toLoad.Count);
+        for (int k = 0; k < toLoad.Count; k++)
+        {
+            if (failures[k] is { } failure)
             {
-                var pixels = request.ImageBytes is { } bytes ? _imageLoader.LoadBytes(bytes, uri) : _imageLoader.Load(uri);
-                missing.Add((uri, pixels));
-                pending.Add(uri);
+                failureByUri[toLoad[k].Uri] = failure;
             }
-            catch (ImageLoadException ex)
+            else
             {
-                LogImageRejected(ex.Reason, uri, ex.Message);
-                failures[uri] = ScoringResult.Failure(ex.Reason, ex.Message);
-                results[i] = failures[uri];
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                var message = $"Image '{uri}' could not be read ({ex.Message}); check that the file exists and is readable.";
-                LogImageRejected(DeadLetterReasons.ImageNotFound, uri, message);
-                failures[uri] = ScoringResult.Failure(DeadLetterReasons.ImageNotFound, message);
-                results[i] = failures[uri];
+                loaded.Add((toLoad[k].Uri, pixels[k]!));
             }
         }
 
-        for (int start = 0; start < missing.Count; start += ImageChunkSize)
+        for (int i = 0; i < requests.Count; i++)
         {
-            var chunk = missing.Skip(start).Take(ImageChunkSize).ToList();
+            if (results[i] is null && failureByUri.TryGetValue(requests[i].ImageUri ?? "", out var failure))
+            {
+                results[i] = failure;
+            }
+        }
+
+        for (int start = 0; start < loaded.Count; start += ImageChunkSize)
+        {
+            var chunk = loaded.Skip(start).Take(ImageChunkSize).ToList();
             var encoded = EncodeImages(chunk.Select(m => m.Pixels).ToList());
             for (int j = 0; j < chunk.Count; j++)
             {
@@ -221,6 +228,26 @@ public sealed partial class RewardScorer : IDisposable
         }
 
         return embeddings;
+    }
+
+    // Reads an inline image from its bytes, otherwise the file that the URI names under the image root.
+    private (float[]? Pixels, ScoringResult? Failure) LoadImage(string uri, byte[]? bytes)
+    {
+        try
+        {
+            return (bytes is null ? _imageLoader.Load(uri) : _imageLoader.LoadBytes(bytes, uri), null);
+        }
+        catch (ImageLoadException ex)
+        {
+            LogImageRejected(ex.Reason, uri, ex.Message);
+            return (null, ScoringResult.Failure(ex.Reason, ex.Message));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var message = $"Image '{uri}' could not be read ({ex.Message}); check that the file exists and is readable.";
+            LogImageRejected(DeadLetterReasons.ImageNotFound, uri, message);
+            return (null, ScoringResult.Failure(DeadLetterReasons.ImageNotFound, message));
+        }
     }
 
     /// <summary>Encodes preprocessed images (CHW floats from <see cref="ImageLoader.Load"/>) to normalised embeddings.</summary>

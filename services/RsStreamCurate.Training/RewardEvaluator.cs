@@ -19,6 +19,9 @@ public sealed record EvaluationOptions
     /// <summary>Seed of the defects applied to the test captions.</summary>
     public int Seed { get; init; } = RewardEvaluator.DefaultSeed;
 
+    /// <summary>Defect kinds of the rejected test captions; null uses <see cref="CaptionDefects.AllKinds"/>.</summary>
+    public IReadOnlyList<DefectKind>? DefectKinds { get; init; }
+
     /// <summary>Also write the result into the checkpoint's metadata.json.</summary>
     public bool WriteToCheckpoint { get; init; }
 }
@@ -51,7 +54,7 @@ public static class RewardEvaluator
         }
 
         using var scorer = RewardScorer.Open(options.CheckpointDirectory, new ImageLoaderOptions { ImageRoot = imageRoot }, new ImageEmbeddingCache(split.Test.Count + 1));
-        var report = Evaluate(scorer, split.Test, options.Seed);
+        var report = Evaluate(scorer, split.Test, options.Seed, options.DefectKinds);
         Log(logger, report);
 
         if (options.WriteToCheckpoint)
@@ -65,11 +68,15 @@ public static class RewardEvaluator
         return report;
     }
 
-    /// <summary>Evaluates a loaded scorer on preference pairs built from <paramref name="testEntries"/>.</summary>
-    public static EvaluationReport Evaluate(RewardScorer scorer, IReadOnlyList<ManifestEntry> testEntries, int seed)
+    /// <summary>
+    /// Evaluates a loaded scorer on preference pairs built from <paramref name="testEntries"/>, with one
+    /// relevance pair per chosen caption and the given defect kinds (null: <see cref="CaptionDefects.AllKinds"/>).
+    /// </summary>
+    public static EvaluationReport Evaluate(RewardScorer scorer, IReadOnlyList<ManifestEntry> testEntries, int seed, IReadOnlyList<DefectKind>? defectKinds = null)
     {
         ArgumentNullException.ThrowIfNull(scorer);
-        var pairs = PreferencePairBuilder.Build(testEntries, seed);
+        defectKinds ??= CaptionDefects.AllKinds;
+        var pairs = PreferencePairBuilder.Build(testEntries, seed, new PreferencePairOptions { DefectKinds = defectKinds, RelevancePairsPerCaption = 1 });
         var tallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
         var overall = new Tally();
         int skipped = 0;
@@ -108,6 +115,7 @@ public static class RewardEvaluator
         {
             Split = "test",
             ImageCount = testEntries.Count,
+            DefectKinds = defectKinds.Select(CaptionDefects.Name).ToList(),
             Overall = overall.ToAccuracy(),
             ByKind = tallies.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToDictionary(pair => pair.Key, pair => pair.Value.ToAccuracy()),
         };

@@ -86,7 +86,12 @@ public sealed class RewardTrainer
             _logger.LogInformation("CLIP-score accuracy after contrastive pre-training: {Accuracy:P1}", pretrainedClipAccuracy);
         }
 
-        var pairs = PreferencePairBuilder.Build(loaded, _options.Seed);
+        var defectKinds = _options.DefectKinds ?? CaptionDefects.AllKinds;
+        var pairs = PreferencePairBuilder.Build(loaded, _options.Seed, new PreferencePairOptions
+        {
+            DefectKinds = defectKinds,
+            RelevancePairsPerCaption = _options.RelevancePairsPerCaption,
+        });
         var stage2 = Stopwatch.StartNew();
         var preferenceLosses = RunPreferenceStage(model, tokenizer, imageBatch, loaded, captions, pairs);
         stage2.Stop();
@@ -99,6 +104,7 @@ public sealed class RewardTrainer
             TrainImageCount = loaded.Count,
             ContrastivePairCount = captions.Sum(c => c.Count),
             PreferencePairCount = pairs.Count,
+            DefectKinds = defectKinds.Select(CaptionDefects.Name).ToList(),
             Hyperparameters = DescribeHyperparameters(),
             TrainingSeconds = total.Elapsed.TotalSeconds,
             TorchThreads = torch.get_num_threads(),
@@ -393,7 +399,7 @@ public sealed class RewardTrainer
     private EvaluationReport EvaluateInMemory(RewardCheckpoint checkpoint, ImageLoader loader, IReadOnlyList<ManifestEntry> testEntries)
     {
         using var scorer = new RewardScorer(checkpoint, loader, new ImageEmbeddingCache(testEntries.Count + 1), device: _device, ownsCheckpoint: false);
-        return RewardEvaluator.Evaluate(scorer, testEntries, _options.EvaluationSeed);
+        return RewardEvaluator.Evaluate(scorer, testEntries, _options.EvaluationSeed, _options.DefectKinds);
     }
 
     private Dictionary<string, double> DescribeHyperparameters() => new(StringComparer.Ordinal)
@@ -406,6 +412,7 @@ public sealed class RewardTrainer
         ["preference_learning_rate"] = _options.PreferenceLearningRate,
         ["preference_contrastive_weight"] = _options.PreferenceContrastiveWeight,
         ["weight_decay"] = _options.WeightDecay,
+        ["relevance_pairs_per_caption"] = _options.RelevancePairsPerCaption,
         ["min_token_count"] = _options.MinTokenCount,
         ["augment"] = _options.Augment ? 1 : 0,
         ["evaluation_seed"] = _options.EvaluationSeed,

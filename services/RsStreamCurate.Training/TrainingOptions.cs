@@ -1,4 +1,5 @@
 using RsStreamCurate.Scoring;
+using RsStreamCurate.Synthesis;
 
 namespace RsStreamCurate.Training;
 
@@ -49,6 +50,15 @@ public sealed record TrainingOptions
 
     public double WeightDecay { get; init; } = 0.01;
 
+    /// <summary>Defect kinds used for rejected training captions; null uses <see cref="CaptionDefects.AllKinds"/>.</summary>
+    public IReadOnlyList<DefectKind>? DefectKinds { get; init; }
+
+    /// <summary>
+    /// Training pairs per chosen caption whose rejected side is a caption of an image with another label.
+    /// Evaluation always uses one, so held-out accuracies stay comparable across runs.
+    /// </summary>
+    public int RelevancePairsPerCaption { get; init; } = 2;
+
     /// <summary>Apply random flips and 90-degree rotations to training images.</summary>
     public bool Augment { get; init; } = true;
 
@@ -78,6 +88,11 @@ public sealed record TrainingOptions
         if (ContrastiveLearningRate <= 0 || PreferenceLearningRate <= 0 || WeightDecay < 0 || PreferenceContrastiveWeight < 0)
         {
             throw new ArgumentException("Learning rates must be positive, and WeightDecay and PreferenceContrastiveWeight non-negative.");
+        }
+
+        if (RelevancePairsPerCaption < 0)
+        {
+            throw new ArgumentException($"RelevancePairsPerCaption must be non-negative (got {RelevancePairsPerCaption}).", nameof(RelevancePairsPerCaption));
         }
 
         if (MinTokenCount < 1 || MaxTrainImages is < 2)

@@ -1,6 +1,6 @@
 #:project ../../services/RsStreamCurate.Scoring/RsStreamCurate.Scoring.csproj
 #:property PublishAot=false
-// Measures scoring throughput at batch 64: dotnet run tools/model/bench-scoring.cs -- CHECKPOINT_DIR MANIFEST
+// Measures scoring throughput at batch 64: dotnet run -c Release tools/model/bench-scoring.cs -- CHECKPOINT_DIR MANIFEST [THREADS]
 // A cold batch has 64 images that are not in the cache, so each one is decoded and encoded.
 // A warm batch scores the same images again from the cache, so only the text tower and the head run.
 using System.Diagnostics;
@@ -9,8 +9,13 @@ using RsStreamCurate.Scoring;
 
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("Usage: dotnet run tools/model/bench-scoring.cs -- CHECKPOINT_DIR MANIFEST");
+    Console.Error.WriteLine("Usage: dotnet run -c Release tools/model/bench-scoring.cs -- CHECKPOINT_DIR MANIFEST [THREADS]");
     return 2;
+}
+
+if (args.Length > 2)
+{
+    TorchSharp.torch.set_num_threads(int.Parse(args[2]));
 }
 
 const int BatchSize = 64;
@@ -41,7 +46,12 @@ double Measure()
     return batches * BatchSize / watch.Elapsed.TotalSeconds;
 }
 
-double cold = Measure();
-double warm = Measure();
-Console.WriteLine($"model {scorer.ModelVersion}, {batches} batches of {BatchSize}: cold cache {cold:F0} pairs/s, warm cache {warm:F0} pairs/s ({TorchRuntime.Describe()})");
+// The first cold pass also pays for JIT compilation of the decoders, so the best of two passes is reported.
+double cold = Enumerable.Range(0, 2).Max(_ =>
+{
+    scorer.Cache.RemoveVersion(scorer.ModelVersion);
+    return Measure();
+});
+double warm = Enumerable.Range(0, 3).Max(_ => Measure());
+Console.WriteLine($"model {scorer.ModelVersion}, {batches} batches of {BatchSize}: cold cache {cold:F0} pairs/s, warm cache {warm:F0} pairs/s (best of 2 cold and 3 warm passes) ({TorchRuntime.Describe()})");
 return 0;
