@@ -19,10 +19,11 @@ public static class ModelCommands
         var contrastiveEpochs = new Option<int?>("--contrastive-epochs") { Description = "Epochs of contrastive pre-training (default 30)." };
         var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs (default 12)." };
         var maxImages = new Option<int?>("--max-train-images") { Description = "Use at most this many training images, for quick runs." };
+        var defectKinds = new Option<string?>("--defect-kinds") { Description = "Comma-separated defect kinds of the rejected captions (default: all), for example generic,truncated." };
 
         var command = new Command("train", "Train the reward model: contrastive pre-training, then Bradley-Terry on preference pairs. Seeded and reproducible.")
         {
-            manifest, output, imageRoot, seed, version, contrastiveEpochs, preferenceEpochs, maxImages,
+            manifest, output, imageRoot, seed, version, contrastiveEpochs, preferenceEpochs, maxImages, defectKinds,
         };
         command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
         {
@@ -37,6 +38,7 @@ public static class ModelCommands
                 ContrastiveEpochs = parse.GetValue(contrastiveEpochs) ?? defaults.ContrastiveEpochs,
                 PreferenceEpochs = parse.GetValue(preferenceEpochs) ?? defaults.PreferenceEpochs,
                 MaxTrainImages = parse.GetValue(maxImages),
+                DefectKinds = ParseDefectKinds(parse.GetValue(defectKinds)),
             };
 
             using var loggerFactory = CreateLoggerFactory();
@@ -127,6 +129,21 @@ public static class ModelCommands
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    private static IReadOnlyList<RsStreamCurate.Synthesis.DefectKind>? ParseDefectKinds(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var known = RsStreamCurate.Synthesis.CaptionDefects.AllKinds.ToDictionary(RsStreamCurate.Synthesis.CaptionDefects.Name, StringComparer.Ordinal);
+        return value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(name => known.TryGetValue(name, out var kind)
+                ? kind
+                : throw new ArgumentException($"--defect-kinds: '{name}' is not a defect kind; use {string.Join(", ", known.Keys)}."))
+            .ToList();
     }
 
     private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder => builder
