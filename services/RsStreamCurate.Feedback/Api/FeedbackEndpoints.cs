@@ -167,6 +167,9 @@ public static class FeedbackEndpoints
     private static IResult GetImage(string path, IOptions<FeedbackOptions> options)
     {
         string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Value.ImageRoot)) + Path.DirectorySeparatorChar;
+
+        // Routing leaves an encoded slash (%2F) in a catch-all value, so decode it before the checks see the real path.
+        path = Uri.UnescapeDataString(path);
         if (path.Contains('\0') || Path.IsPathRooted(path))
         {
             return Invalid("path", "The image path must be relative to the image root.", "path_outside_image_root");
