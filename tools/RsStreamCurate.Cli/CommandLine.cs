@@ -78,7 +78,7 @@ public static class CommandLine
 
     private static Command BuildServe()
     {
-        var stage = new Argument<PipelineStages>("stage") { Description = "Stage to host: Synthesis, Scoring or Curation." };
+        var stage = new Argument<PipelineStages>("stage") { Description = "Stage to host: Synthesis, Scoring, Curation or Feedback." };
         var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with Kafka, Synthesis, Scoring and Curation sections." };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of the Prometheus endpoint on 127.0.0.1; 0 disables it.", DefaultValueFactory = _ => 9462 };
 
@@ -91,7 +91,12 @@ public static class CommandLine
             var selected = parse.GetValue(stage);
             if (selected is PipelineStages.None or PipelineStages.All)
             {
-                throw new ArgumentException($"Stage '{selected}' is not a single stage; pass Synthesis, Scoring or Curation.");
+                throw new ArgumentException($"Stage '{selected}' is not a single stage; pass Synthesis, Scoring, Curation or Feedback.");
+            }
+
+            if (selected == PipelineStages.Feedback)
+            {
+                return await FeedbackHost.RunAsync(parse.GetValue(config)?.FullName, parse.GetValue(metricsPort), cancellationToken).ConfigureAwait(false);
             }
 
             using var host = PipelineHost.Build(selected, new Dictionary<string, string?>(), new Dictionary<string, string?>(), parse.GetValue(config)?.FullName, LogLevel.Information);
