@@ -15,7 +15,6 @@ epmd_port="${RSCURATE_RABBITMQ_EPMD_PORT:-55674}"
 
 as_rabbitmq() {
   local env=(
-    HOME=/var/lib/rabbitmq
     RABBITMQ_NODENAME=rabbit@localhost
     ERL_EPMD_ADDRESS=127.0.0.1
     ERL_EPMD_PORT="$epmd_port"
@@ -27,7 +26,8 @@ as_rabbitmq() {
     RABBITMQ_PID_FILE="$dir/rabbit.pid"
   )
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u rabbitmq -- env "${env[@]}" "$@"
+    # The Erlang cookie of the server and of rabbitmqctl is the one in the rabbitmq user's home.
+    runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq "${env[@]}" "$@"
   else
     env "${env[@]}" "$@"
   fi
