@@ -48,7 +48,8 @@ public sealed class FeedbackTestHost : IAsyncDisposable
     public static async Task<FeedbackTestHost> StartAsync(
         IReadOnlyDictionary<string, string?>? settings = null,
         string? root = null,
-        Action<IBusRegistrationConfigurator>? configureBus = null)
+        Action<IBusRegistrationConfigurator>? configureBus = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         root ??= Directory.CreateTempSubdirectory("rscurate-feedback-").FullName;
         Directory.CreateDirectory(Path.Combine(root, "images", "scenes"));
@@ -75,6 +76,7 @@ public sealed class FeedbackTestHost : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(configuration);
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddFeedbackService(builder.Configuration, configureBus);
 
         var app = builder.Build();
