@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Starts or stops a scratch RabbitMQ node that listens on 127.0.0.1 only, for tests and development.
-#   tools/rabbitmq-scratch.sh start DIR   prints the AMQP URI on stdout when the node is ready
+#
+#   tools/rabbitmq-scratch.sh start DIR   starts the node and prints its AMQP URI once it is ready
 #   tools/rabbitmq-scratch.sh stop DIR    stops the node and the epmd it started
-# Ports (RSCURATE_RABBITMQ_PORT, _DIST_PORT, _EPMD_PORT) default to 55672, 55673 and 55674, away from the
-# standard 5672/25672/4369, so the node neither meets nor stops another node or epmd on this machine.
-# The server is started as the rabbitmq user, because its Erlang cookie and data must belong to that user.
+#
+# The AMQP, distribution and epmd ports default to 55672, 55673 and 55674 (set RSCURATE_RABBITMQ_PORT,
+# RSCURATE_RABBITMQ_DIST_PORT, RSCURATE_RABBITMQ_EPMD_PORT). They differ from the standard 5672, 25672 and
+# 4369, so the node neither joins nor stops another node or epmd on this machine. As root, the server runs as
+# the rabbitmq user, because its Erlang cookie and data must belong to that user.
 set -euo pipefail
 
 command=${1:?usage: rabbitmq-scratch.sh start|stop DIR}

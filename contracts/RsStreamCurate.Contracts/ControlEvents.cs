@@ -44,7 +44,7 @@ public sealed record ModelPublished
     public int LabelCount { get; init; }
     public DateTimeOffset PublishedAt { get; init; }
 
-    /// <summary><see cref="RetrainRequested.RequestId"/> of the request that this training answered, when known.</summary>
+    /// <summary><see cref="RetrainRequested.RequestId"/> of the request that started this training, when known.</summary>
     public string? RequestId { get; init; }
 }
 
@@ -60,6 +60,6 @@ public sealed record ModelRejected
     public required string Reason { get; init; }
     public DateTimeOffset RejectedAt { get; init; }
 
-    /// <summary><see cref="RetrainRequested.RequestId"/> of the request that this training answered, when known.</summary>
+    /// <summary><see cref="RetrainRequested.RequestId"/> of the request that started this training, when known.</summary>
     public string? RequestId { get; init; }
 }

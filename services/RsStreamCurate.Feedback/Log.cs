@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(5001, LogLevel.Warning, "Truncated an incomplete last line of {Length} bytes in {Path}, left by an earlier crash")]
     public static partial void TornLineTruncated(ILogger logger, string path, long length);
 
+    [LoggerMessage(5005, LogLevel.Error, "Failed to cut {Path} back to {Length} bytes after a failed append; a corrupt line may be left for the next start to report")]
+    public static partial void TruncateFailed(ILogger logger, Exception exception, string path, long length);
+
     [LoggerMessage(5002, LogLevel.Information, "Stored {StoredCount} labels of labeller {LabellerId}, {DuplicateCount} were already stored")]
     public static partial void LabelsStored(ILogger logger, string labellerId, int storedCount, int duplicateCount);
 

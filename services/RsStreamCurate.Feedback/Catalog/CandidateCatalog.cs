@@ -10,7 +10,7 @@ public sealed record CatalogCandidate(string CandidateId, string Text, double Sc
 public sealed record CandidatePair(string ImageId, string ImageUri, CatalogCandidate First, CatalogCandidate Second, double ScoreGap);
 
 /// <summary>
-/// The candidates that the service knows, with the latest score of each, per image. Memory is bounded: at most
+/// The candidates consumed from <c>rs.scored</c>, with the latest score of each, per image. Memory is bounded: at most
 /// <see cref="FeedbackOptions.CatalogMaxImages"/> images (the image updated longest ago is evicted first) and
 /// <see cref="FeedbackOptions.CatalogMaxCandidatesPerImage"/> candidates per image (the candidate scored longest
 /// ago is evicted first), so about images x candidates x (caption length + 200 bytes) in total. All members are

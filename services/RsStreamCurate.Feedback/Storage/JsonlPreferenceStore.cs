@@ -94,10 +94,20 @@ public sealed partial class JsonlPreferenceStore : IPreferenceStore
                 return added;
             }
 
-            // A failed write or flush leaves the ids unrecorded, so a retry writes the lines again. Reading back then
-            // finds the id twice at most, and the loader keeps the first.
-            await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
+            long lengthBefore = file.Length;
+            try
+            {
+                await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+                // Cut a partial write off, so the next append does not continue a broken line. If even that
+                // fails, the loader keeps the first copy of a label that a retry writes again.
+                TryTruncate(file, lengthBefore);
+                throw;
+            }
+
             _storedIds.UnionWith(batchIds);
             return added;
         }
@@ -121,6 +131,19 @@ public sealed partial class JsonlPreferenceStore : IPreferenceStore
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    private void TryTruncate(FileStream file, long length)
+    {
+        try
+        {
+            file.SetLength(length);
+            file.Flush(flushToDisk: true);
+        }
+        catch (IOException ex)
+        {
+            Log.TruncateFailed(_logger, ex, FilePath, length);
         }
     }
 

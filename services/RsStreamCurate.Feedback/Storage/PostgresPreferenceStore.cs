@@ -51,8 +51,8 @@ public sealed class PostgresPreferenceStore : IPreferenceStore
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        // NOTE: every label is loaded at start to rebuild the judged-pair index; a table of many millions of
-        // labels would need that index in SQL instead.
+        // NOTE: every label is loaded at start to rebuild the judged-pair index. A table of many millions of
+        // labels would need that index in SQL.
         var records = new List<PreferenceRecord>();
         await using (var select = new NpgsqlCommand(
             $"SELECT preference_id, labeller_id, image_id, chosen_text, rejected_text, chosen_candidate_id, rejected_candidate_id, dimension, comment, model_version, recorded_at FROM {Table} ORDER BY recorded_at, preference_id",
