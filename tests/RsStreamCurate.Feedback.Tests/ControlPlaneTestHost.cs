@@ -10,7 +10,7 @@ using RsStreamCurate.Feedback.ControlPlane;
 
 namespace RsStreamCurate.Feedback.Tests;
 
-/// <summary>What the fake trainer received, and whether it answers each request by itself.</summary>
+/// <summary>Requests that the fake trainer received, and whether it publishes a model for each one.</summary>
 public sealed class FakeTrainerState
 {
     public ConcurrentQueue<RetrainRequested> Requests { get; } = new();
@@ -19,7 +19,7 @@ public sealed class FakeTrainerState
     public bool PublishesModels { get; set; }
 }
 
-/// <summary>Stands in for the trainer: records each request and, when told to, answers it with a new model version.</summary>
+/// <summary>A stand-in trainer that records each request and, when <see cref="FakeTrainerState.PublishesModels"/> is set, publishes a new model version for it.</summary>
 public sealed class FakeTrainer(FakeTrainerState state) : IConsumer<RetrainRequested>
 {
     public async Task Consume(ConsumeContext<RetrainRequested> context)
