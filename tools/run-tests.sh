@@ -21,6 +21,7 @@ as_root_or_sudo() {
 ensure_packages() {
   local missing=()
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+  [ -x /usr/bin/prometheus ] || missing+=(prometheus)
   [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
@@ -31,8 +32,12 @@ ensure_packages() {
 }
 
 pg_bin=/usr/lib/postgresql/15/bin
-pg_data="$work/pg"
-pg_sock="$work/pgsock"
+# The server runs as the postgres user, which may not be able to enter the checkout (a clone under a 0700
+# folder, for example), so its data and socket live in a folder of their own.
+pg_root=$(mktemp -d /tmp/rscurate-test-pg.XXXXXX)
+chmod 755 "$pg_root"
+pg_data="$pg_root/data"
+pg_sock="$pg_root/sock"
 
 # PostgreSQL refuses to run as root, so the scratch cluster belongs to the postgres user.
 pg_run() {
@@ -42,10 +47,10 @@ pg_run() {
 start_postgres() {
   rm -rf "$pg_data" "$pg_sock"
   mkdir -p "$pg_data" "$pg_sock"
-  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$pg_data" "$pg_sock"; chmod o+x "$work"; fi
-  pg_run "$pg_bin/initdb" -D "$pg_data" -A trust -U postgres >"$work/pg-initdb.log" 2>&1 || { cat "$work/pg-initdb.log" >&2; return 1; }
-  pg_run "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_sock -c fsync=off" start >/dev/null || { cat "$pg_data/server.log" >&2; return 1; }
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$pg_root"; fi
+  pg_run "$pg_bin/initdb" -D "$pg_data" -A trust -U postgres >"$pg_root/initdb.log" 2>&1 || { cat "$pg_root/initdb.log" >&2; return 1; }
+  pg_run "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_root/server.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_sock -c fsync=off" start >/dev/null || { cat "$pg_root/server.log" >&2; return 1; }
   pg_run "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres rscurate_test
   export RSCURATE_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=rscurate_test"
   log "PostgreSQL started on 127.0.0.1:$pg_port"
@@ -56,9 +61,11 @@ stop_postgres() {
     pg_run "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
     log "PostgreSQL stopped"
   fi
+  rm -rf "$pg_root"
 }
 
-rabbit_dir="$work/rabbitmq"
+# Like PostgreSQL, the node runs as its own user (rabbitmq), so its files live outside the checkout.
+rabbit_dir=$(mktemp -d /tmp/rscurate-test-rabbitmq.XXXXXX)
 
 start_rabbitmq() {
   local uri
@@ -70,6 +77,7 @@ start_rabbitmq() {
 stop_rabbitmq() {
   if [ -d "$rabbit_dir" ]; then
     "$repo/tools/rabbitmq-scratch.sh" stop "$rabbit_dir"
+    rm -rf "$rabbit_dir"
     log "RabbitMQ and its epmd stopped"
   fi
 }

@@ -61,8 +61,11 @@ public sealed record CuratedWindow
     /// <summary>Number of scored candidates in the window.</summary>
     public required int Size { get; init; }
 
-    /// <summary>Number of candidates kept: ceil(fraction * size).</summary>
+    /// <summary>Number of candidates kept: ceil(fraction * size) for <c>top_fraction</c>, one per image for <c>best_of_n</c>.</summary>
     public required int Kept { get; init; }
+
+    /// <summary>Selection policy: <c>top_fraction</c> or <c>best_of_n</c>.</summary>
+    public string Policy { get; init; } = "top_fraction";
 
     public required double Fraction { get; init; }
 

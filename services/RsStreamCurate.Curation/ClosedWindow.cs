@@ -18,6 +18,9 @@ public sealed record ClosedWindow
 
     public required double Fraction { get; init; }
 
+    /// <summary>Policy that selected <see cref="Kept"/>.</summary>
+    public CurationPolicy Policy { get; init; } = CurationPolicy.TopFraction;
+
     /// <summary>Kept candidates, best first. The rank of <c>Kept[i]</c> is <c>i + 1</c>.</summary>
     public required IReadOnlyList<ScoredCandidate> Kept { get; init; }
 
@@ -47,6 +50,7 @@ public sealed record ClosedWindow
         ModelVersion = ModelVersion,
         Size = Size,
         Kept = Kept.Count,
+        Policy = Policy == CurationPolicy.BestOfN ? "best_of_n" : "top_fraction",
         Fraction = Fraction,
         Threshold = Threshold,
         CloseReason = CloseReason.ToLabel(),

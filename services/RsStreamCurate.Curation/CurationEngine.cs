@@ -18,6 +18,7 @@ namespace RsStreamCurate.Curation;
 public sealed class CurationEngine
 {
     private readonly double _fraction;
+    private readonly CurationPolicy _policy;
     private readonly int _windowSize;
     private readonly TimeSpan _maxWindowAge;
     private readonly TimeProvider _timeProvider;
@@ -37,6 +38,7 @@ public sealed class CurationEngine
         }
 
         _fraction = value.Fraction;
+        _policy = value.Policy;
         _windowSize = value.WindowSize;
         _maxWindowAge = value.MaxWindowAge;
         _timeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
@@ -146,13 +148,16 @@ public sealed class CurationEngine
         var window = _open!;
         _open = null;
 
-        var selection = TopFractionSelector.Select(window.Candidates, _fraction);
+        var selection = _policy == CurationPolicy.BestOfN
+            ? BestOfNSelector.Select(window.Candidates)
+            : TopFractionSelector.Select(window.Candidates, _fraction);
         var closed = new ClosedWindow
         {
-            WindowId = WindowIds.Compute(window.ModelVersion, _fraction, window.CandidateIds),
+            WindowId = WindowIds.Compute(window.ModelVersion, _fraction, window.CandidateIds, _policy == CurationPolicy.BestOfN ? "best_of_n" : null),
             ModelVersion = window.ModelVersion,
             Size = window.Candidates.Count,
             Fraction = _fraction,
+            Policy = _policy,
             Kept = selection.Kept,
             Threshold = selection.Threshold,
             CloseReason = reason,

@@ -8,6 +8,9 @@ public sealed class CurationOptions
 {
     public const string SectionName = "Curation";
 
+    /// <summary>How a closed window is reduced to the kept candidates.</summary>
+    public CurationPolicy Policy { get; set; } = CurationPolicy.TopFraction;
+
     /// <summary>Fraction of each window to keep, in (0, 1]. A window of n candidates keeps ceil(Fraction * n).</summary>
     public double Fraction { get; set; } = 0.30;
 
@@ -31,6 +34,19 @@ public sealed class CurationOptions
 
     /// <summary>Kafka consumer group of the curators; all instances of the stage share it.</summary>
     public string GroupId { get; set; } = "rscurate-curation";
+}
+
+/// <summary>Selection policies of a curation window.</summary>
+public enum CurationPolicy
+{
+    /// <summary>Keep exactly ceil(Fraction * n) highest scores of the window.</summary>
+    TopFraction,
+
+    /// <summary>
+    /// Keep the best candidate of each image in the window. Candidates are keyed by image id on Kafka, so an
+    /// image's candidates arrive together, but a window boundary can still split them; each part then keeps its best.
+    /// </summary>
+    BestOfN,
 }
 
 /// <summary>Validates <see cref="CurationOptions"/> at start and names each invalid setting with its value.</summary>

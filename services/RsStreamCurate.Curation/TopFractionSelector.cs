@@ -3,7 +3,7 @@ using RsStreamCurate.Contracts;
 namespace RsStreamCurate.Curation;
 
 /// <summary>Kept candidates of one window, best first, and the lowest kept score.</summary>
-public sealed record TopFractionSelection(IReadOnlyList<ScoredCandidate> Kept, double Threshold);
+public sealed record WindowSelection(IReadOnlyList<ScoredCandidate> Kept, double Threshold);
 
 /// <summary>Selects the exact top fraction of a window by score.</summary>
 public static class TopFractionSelector
@@ -36,7 +36,7 @@ public static class TopFractionSelector
     /// ordinal order, so the result does not depend on arrival order.
     /// </summary>
     /// <exception cref="ArgumentException">The candidates are empty or a score is NaN.</exception>
-    public static TopFractionSelection Select(IReadOnlyCollection<ScoredCandidate> candidates, double fraction)
+    public static WindowSelection Select(IReadOnlyCollection<ScoredCandidate> candidates, double fraction)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0)
@@ -56,7 +56,7 @@ public static class TopFractionSelector
         Array.Sort(ordered, CompareBestFirst);
 
         var kept = ordered[..KeepCount(ordered.Length, fraction)];
-        return new TopFractionSelection(kept, kept[^1].Score);
+        return new WindowSelection(kept, kept[^1].Score);
     }
 
     internal static int CompareBestFirst(ScoredCandidate left, ScoredCandidate right)

@@ -14,7 +14,8 @@ public static class WindowIds
     /// durable state and would give a replayed window a new id. A replay with other window boundaries, for
     /// example after a rebalance, gets a new id. The sinks then skip its candidates that are already written.
     /// </summary>
-    public static string Compute(string modelVersion, double fraction, IEnumerable<string> candidateIds)
+    /// <remarks>A policy other than the top fraction is hashed too, so the same candidates curated by another policy form another window.</remarks>
+    public static string Compute(string modelVersion, double fraction, IEnumerable<string> candidateIds, string? policy = null)
     {
         ArgumentNullException.ThrowIfNull(modelVersion);
         ArgumentNullException.ThrowIfNull(candidateIds);
@@ -26,6 +27,11 @@ public static class WindowIds
         var builder = new StringBuilder();
         AppendPart(builder, modelVersion);
         AppendPart(builder, fraction.ToString("R", CultureInfo.InvariantCulture));
+        if (policy is not null)
+        {
+            AppendPart(builder, policy);
+        }
+
         foreach (string id in sorted)
         {
             AppendPart(builder, id);

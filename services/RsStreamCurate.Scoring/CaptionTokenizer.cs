@@ -16,7 +16,8 @@ public interface ICaptionTokenizer
 
     /// <summary>
     /// Writes the ids of <paramref name="text"/> into <paramref name="ids"/> (length <see cref="MaxLength"/>):
-    /// <c>&lt;bos&gt;</c>, then one id per word, cut at <see cref="MaxLength"/>, then padding.
+    /// <c>&lt;bos&gt;</c>, one id per word, <c>&lt;eos&gt;</c>, then padding. A text too long for
+    /// <see cref="MaxLength"/> is cut and gets no <c>&lt;eos&gt;</c>.
     /// </summary>
     void Encode(string text, Span<long> ids);
 }
@@ -24,13 +25,15 @@ public interface ICaptionTokenizer
 /// <summary>
 /// Word-level tokenizer: lower-cases, replaces every character that is not a letter or digit with a space and
 /// splits on whitespace. Words seen fewer than the minimum count in the training text map to <c>&lt;unk&gt;</c>.
-/// Every sequence starts with <c>&lt;bos&gt;</c>, so an empty caption still has one real token.
+/// Every sequence starts with <c>&lt;bos&gt;</c>, so an empty caption still has one real token, and a complete
+/// sequence ends with <c>&lt;eos&gt;</c>, so the text tower can tell a finished sentence from a cut one.
 /// </summary>
 public sealed class CaptionTokenizer : ICaptionTokenizer
 {
     public const string PadToken = "<pad>";
     public const string UnknownToken = "<unk>";
     public const string BeginToken = "<bos>";
+    public const string EndToken = "<eos>";
 
     private readonly Dictionary<string, int> _ids;
 
@@ -39,12 +42,12 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (maxLength < 2)
         {
-            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be at least 2 (<bos> and one word).");
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be at least 2 (<bos> and one word or <eos>).");
         }
 
-        if (vocabulary.Count < 3 || vocabulary[0] != PadToken || vocabulary[1] != UnknownToken || vocabulary[2] != BeginToken)
+        if (vocabulary.Count < 4 || vocabulary[0] != PadToken || vocabulary[1] != UnknownToken || vocabulary[2] != BeginToken || vocabulary[3] != EndToken)
         {
-            throw new ArgumentException($"The vocabulary must start with {PadToken}, {UnknownToken} and {BeginToken}.", nameof(vocabulary));
+            throw new ArgumentException($"The vocabulary must start with {PadToken}, {UnknownToken}, {BeginToken} and {EndToken}.", nameof(vocabulary));
         }
 
         _ids = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
@@ -60,7 +63,7 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
         MaxLength = maxLength;
     }
 
-    /// <summary>Words by id; the first three are the special tokens.</summary>
+    /// <summary>Words by id; the first four are the special tokens.</summary>
     public IReadOnlyList<string> Vocabulary { get; }
 
     public int VocabularySize => Vocabulary.Count;
@@ -72,6 +75,8 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
     public int UnknownId => 1;
 
     public int BeginId => 2;
+
+    public int EndId => 3;
 
     /// <summary>
     /// Builds a vocabulary from training captions: words with at least <paramref name="minCount"/>
@@ -95,7 +100,7 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
             .ThenBy(pair => pair.Key, StringComparer.Ordinal)
             .Select(pair => pair.Key);
 
-        return new CaptionTokenizer([PadToken, UnknownToken, BeginToken, .. words], maxLength);
+        return new CaptionTokenizer([PadToken, UnknownToken, BeginToken, EndToken, .. words], maxLength);
     }
 
     public void Encode(string text, Span<long> ids)
@@ -116,6 +121,11 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
             }
 
             ids[position++] = _ids.GetValueOrDefault(word, UnknownId);
+        }
+
+        if (position < MaxLength)
+        {
+            ids[position] = EndId;
         }
     }
 

@@ -69,6 +69,34 @@ public sealed class ImageLoader
     }
 
     /// <summary>
+    /// Checks, decodes and resizes an image sent inline (for example base64 in an HTTP request) with the same limits
+    /// as a file. <paramref name="name"/> identifies the image in error messages.
+    /// </summary>
+    public float[] LoadBytes(byte[] bytes, string name)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.Length == 0)
+        {
+            throw new ImageLoadException(DeadLetterReasons.ImageEmpty, name, $"Image {name} is empty (0 bytes); send the encoded image file.");
+        }
+
+        if (bytes.Length > _options.MaxFileBytes)
+        {
+            throw new ImageLoadException(DeadLetterReasons.ImageTooLarge, name,
+                $"Image {name} has {bytes.Length} bytes, above the maximum of {_options.MaxFileBytes}; downscale it.");
+        }
+
+        using var stream = new MemoryStream(bytes, writable: false);
+        var format = Identify(name, name, stream);
+        CheckJpegEndMarker(name, name, bytes, format);
+
+        stream.Position = 0;
+        using var image = Decode(name, name, stream);
+        image.Mutate(context => context.Resize(_options.InputSize, _options.InputSize));
+        return ToNormalisedChw(image);
+    }
+
+    /// <summary>
     /// Resolves a relative image URI to a full path under the image root, following symbolic links.
     /// </summary>
     public string ResolvePath(string imageUri)

@@ -32,6 +32,9 @@ public sealed record OfflineScoringSummary(string ModelVersion, int Rows, int Sc
 /// <summary>Scores a JSONL file of (image, text) rows with a checkpoint, without Kafka.</summary>
 public static class OfflineScoring
 {
+    // Failed rows logged one by one; the rest are only counted, because every failure is also in the output file.
+    private const int MaxLoggedFailures = 20;
+
     /// <summary>
     /// Reads every non-blank input line and writes one output row for it, in order: the input fields plus
     /// <c>score</c>, <c>clip_score</c> and <c>model_version</c>, or <c>error</c> and <c>reason</c> when the line
@@ -72,7 +75,7 @@ public static class OfflineScoring
             batch.Add(ParseRow(line, lineNumber));
             if (batch.Count == options.BatchSize)
             {
-                (int ok, int bad) = ScoreAndWrite(scorer, batch, writer, logger);
+                (int ok, int bad) = ScoreAndWrite(scorer, batch, writer, logger, failed);
                 scored += ok;
                 failed += bad;
                 batch.Clear();
@@ -81,14 +84,14 @@ public static class OfflineScoring
 
         if (batch.Count > 0)
         {
-            (int ok, int bad) = ScoreAndWrite(scorer, batch, writer, logger);
+            (int ok, int bad) = ScoreAndWrite(scorer, batch, writer, logger, failed);
             scored += ok;
             failed += bad;
         }
 
         var seconds = (DateTime.UtcNow - started).TotalSeconds;
-        logger.LogInformation("Scored {Scored} of {Rows} rows with model {ModelVersion} in {Seconds:F1} s; {Failed} rows have an error",
-            scored, rows, scorer.ModelVersion, seconds, failed);
+        logger.LogInformation("Scored {Scored} of {Rows} rows with model {ModelVersion} in {Seconds:F1} s; {Failed} rows have an error (the first {MaxLoggedFailures} are logged above)",
+            scored, rows, scorer.ModelVersion, seconds, failed, MaxLoggedFailures);
         return new OfflineScoringSummary(scorer.ModelVersion, rows, scored, failed, seconds);
     }
 
@@ -132,7 +135,7 @@ public static class OfflineScoring
     private static string? ReadString(JsonObject row, string name) =>
         row.TryGetPropertyValue(name, out var node) && node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    private static (int Scored, int Failed) ScoreAndWrite(RewardScorer scorer, List<PendingRow> batch, StreamWriter writer, ILogger logger)
+    private static (int Scored, int Failed) ScoreAndWrite(RewardScorer scorer, List<PendingRow> batch, StreamWriter writer, ILogger logger, int failedBefore)
     {
         var requests = batch.Where(row => row.Request is not null).Select(row => row.Request!).ToList();
         var results = scorer.ScoreBatch(requests);
@@ -159,7 +162,10 @@ public static class OfflineScoring
             if (row.Output.ContainsKey("error"))
             {
                 failed++;
-                logger.LogWarning("Line {LineNumber} was not scored: {Reason}: {Error}", row.LineNumber, row.Output["reason"]?.ToString(), row.Output["error"]?.ToString());
+                if (failedBefore + failed <= MaxLoggedFailures)
+                {
+                    logger.LogWarning("Line {LineNumber} was not scored: {Reason}: {Error}", row.LineNumber, row.Output["reason"]?.ToString(), row.Output["error"]?.ToString());
+                }
             }
             else
             {

@@ -8,7 +8,8 @@ namespace RsStreamCurate.Scoring;
 /// <summary>
 /// Dual-encoder reward model: a CNN image tower and a transformer text tower project into one embedding
 /// space. The reward is a scalar from an MLP head over [image, text, image * text, |image - text|] of the
-/// L2-normalised embeddings. The cosine of the two embeddings is the CLIP-score baseline.
+/// L2-normalised embeddings, plus a learned multiple of their cosine. The cosine alone is the CLIP-score
+/// baseline, so the head learns a correction to it.
 /// </summary>
 /// <remarks>
 /// Image embeddings are computed separately (<see cref="EncodeImages"/>) so that callers can cache them per
@@ -20,6 +21,7 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
     private readonly TextTower text_tower;
     private readonly Sequential reward_head;
     private readonly Parameter logit_scale;
+    private readonly Parameter cosine_weight;
 
     public RewardModel(RewardModelOptions options) : base(nameof(RewardModel))
     {
@@ -39,6 +41,9 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
 
         // Starts at the InfoNCE temperature 0.07, learned in log space.
         logit_scale = nn.Parameter(torch.tensor(MathF.Log(1f / 0.07f)));
+
+        // Starts at the initial InfoNCE scale, so the untrained head adds to a reward ordered like the CLIP-score.
+        cosine_weight = nn.Parameter(torch.tensor(1f / 0.07f));
         RegisterComponents();
     }
 
@@ -81,7 +86,8 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
         using var fused = torch.cat(
             [imageEmbeddings, textEmbeddings, imageEmbeddings * textEmbeddings, (imageEmbeddings - textEmbeddings).abs()],
             dim: -1);
-        return reward_head.call(fused).squeeze(-1);
+        var cosine = (imageEmbeddings * textEmbeddings).sum(-1);
+        return reward_head.call(fused).squeeze(-1) + cosine_weight * cosine;
     }
 
     /// <summary>Returns the cosine similarity (N) of normalised image and text embeddings: the CLIP-score.</summary>
@@ -99,7 +105,7 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
         return Reward(imageEmbeddings, textEmbeddings);
     }
 
-    /// <summary>Returns the number of trainable and frozen parameters.</summary>
+    /// <summary>Returns the total number of parameters, trainable and frozen.</summary>
     public long CountParameters() => parameters().Sum(p => p.numel());
 
     private void CheckPairShapes(Tensor imageEmbeddings, Tensor textEmbeddings)
@@ -180,8 +186,13 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
             using var scope = torch.NewDisposeScope();
 
             // Id 0 is padding (see CaptionTokenizer.PadId); position 0 is always <bos>, so no row is all padding.
+            // Columns that are padding in every row are cut off first: they are masked out of attention and
+            // pooling anyway, and short captions would otherwise pay for the full MaxTokens.
             var keep = tokenIds.ne(0);
-            var x = dropout.call(token_embedding.call(tokenIds) + position_embedding);
+            long length = Math.Max(1, keep.any(0).nonzero().max().item<long>() + 1);
+            tokenIds = tokenIds.narrow(1, 0, length);
+            keep = keep.narrow(1, 0, length);
+            var x = dropout.call(token_embedding.call(tokenIds) + position_embedding.narrow(0, 0, length));
             foreach (var layer in layers)
             {
                 x = layer.call(x, keep);

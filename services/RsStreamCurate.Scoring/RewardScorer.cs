@@ -9,7 +9,21 @@ using static TorchSharp.torch;
 namespace RsStreamCurate.Scoring;
 
 /// <summary>One (image, caption) pair to score. <see cref="ImageUri"/> is relative to the image root.</summary>
-public sealed record ScoringRequest(string ImageUri, string Text);
+public sealed record ScoringRequest(string ImageUri, string Text)
+{
+    /// <summary>Encoded image sent inline; when set, <see cref="ImageUri"/> is only its cache key.</summary>
+    public byte[]? ImageBytes { get; init; }
+
+    /// <summary>Creates a request for an inline image, keyed by the SHA-256 of its bytes so repeats hit the cache.</summary>
+    public static ScoringRequest ForImageBytes(byte[] imageBytes, string text)
+    {
+        ArgumentNullException.ThrowIfNull(imageBytes);
+        return new ScoringRequest("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(imageBytes)), text)
+        {
+            ImageBytes = imageBytes,
+        };
+    }
+}
 
 /// <summary>
 /// The scores of one request, or the reason it could not be scored. <see cref="ErrorReason"/> is a
@@ -176,7 +190,8 @@ public sealed partial class RewardScorer : IDisposable
 
             try
             {
-                missing.Add((uri, _imageLoader.Load(uri)));
+                var pixels = request.ImageBytes is { } bytes ? _imageLoader.LoadBytes(bytes, uri) : _imageLoader.Load(uri);
+                missing.Add((uri, pixels));
                 pending.Add(uri);
             }
             catch (ImageLoadException ex)

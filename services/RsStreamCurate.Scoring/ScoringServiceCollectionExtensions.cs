@@ -12,6 +12,18 @@ public static class ScoringServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddScoringWorker(this IServiceCollection services)
     {
+        services.AddScoringCore();
+        services.TryAddSingleton<ScoringWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<ScoringWorker>());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers what scoring needs without a Kafka consumer: <see cref="ScoringOptions"/>, validated at start, and the
+    /// <see cref="RewardScorerHolder"/>. The HTTP scoring API uses it alone.
+    /// </summary>
+    public static IServiceCollection AddScoringCore(this IServiceCollection services)
+    {
         services.AddOptions<ScoringOptions>()
             .BindConfiguration(ScoringOptions.SectionName)
             .ValidateDataAnnotations()
@@ -20,8 +32,6 @@ public static class ScoringServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RewardScorerHolder>();
-        services.TryAddSingleton<ScoringWorker>();
-        services.AddHostedService(provider => provider.GetRequiredService<ScoringWorker>());
         return services;
     }
 }

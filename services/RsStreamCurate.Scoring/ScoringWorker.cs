@@ -67,8 +67,7 @@ public sealed partial class ScoringWorker : KafkaBatchConsumerService
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Load the model before consuming, so a missing or corrupt checkpoint stops the start with its path.
-        var scorer = _scorers.Current;
-        LogModelLoaded(scorer.ModelVersion, _options.Checkpoint, TorchRuntime.Describe());
+        LogModelLoaded(_scorers.ModelVersion, _options.Checkpoint, TorchRuntime.Describe());
         return base.StartAsync(cancellationToken);
     }
 
@@ -107,9 +106,15 @@ public sealed partial class ScoringWorker : KafkaBatchConsumerService
 
     private async Task ScoreAndPublishAsync(List<(ConsumeResult<string?, byte[]> Message, CandidateCaption Candidate)> chunk, CancellationToken cancellationToken)
     {
-        var scorer = _scorers.Current;
+        // One lease per chunk: a model swap happens between chunks, never inside one, and each score names its version.
         var requests = chunk.Select(c => new ScoringRequest(c.Candidate.ImageUri, c.Candidate.Text)).ToList();
-        var results = scorer.ScoreBatch(requests);
+        IReadOnlyList<ScoringResult> results;
+        string modelVersion;
+        using (var lease = _scorers.Acquire())
+        {
+            results = lease.Scorer.ScoreBatch(requests);
+            modelVersion = lease.Scorer.ModelVersion;
+        }
 
         var outgoing = new List<(string? Key, byte[] Value)>(chunk.Count);
         var published = new List<ConsumeResult<string?, byte[]>>(chunk.Count);
@@ -129,12 +134,12 @@ public sealed partial class ScoringWorker : KafkaBatchConsumerService
             {
                 Candidate = candidate,
                 Score = result.Score!.Value,
-                ModelVersion = scorer.ModelVersion,
+                ModelVersion = modelVersion,
                 ScoredAt = now,
             };
             outgoing.Add((candidate.ImageId, MessageCodec.Encode(scored)));
             published.Add(message);
-            Scores.WithLabels(scorer.ModelVersion).Observe(scored.Score);
+            Scores.WithLabels(modelVersion).Observe(scored.Score);
         }
 
         await _producer.ProduceBatchAsync(Topics.Scored, outgoing, cancellationToken).ConfigureAwait(false);

@@ -34,7 +34,7 @@ public static class PreferencePairBuilder
 
     /// <summary>
     /// Returns the human captions of an image that can be chosen: trimmed, non-empty, and each distinct
-    /// word sequence once (compared as the tokenizer sees them), in manifest order.
+    /// word sequence once (compared after <see cref="CaptionTokenizer.SplitWords"/>), in manifest order.
     /// </summary>
     public static IReadOnlyList<string> ChosenCaptions(ManifestEntry entry)
     {

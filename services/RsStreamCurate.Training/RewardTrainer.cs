@@ -313,8 +313,8 @@ public sealed class RewardTrainer
         return RewardLosses.Contrastive(imageEmbeddings, textEmbeddings, model.LogitScale(), RewardLosses.SameCaptionMask(texts, _device));
     }
 
-    // Encodes every image in each of its eight dihedral variants once, as (8, N, E), because the frozen image
-    // tower gives the same embedding every epoch; augmentation then costs one index per pair.
+    // Encodes every image once in each of its eight dihedral variants, as (8, N, E). The frozen image tower
+    // gives the same embedding every epoch, so augmentation then costs one index per pair.
     private Tensor EncodeDihedralVariants(RewardModel model, Tensor images)
     {
         model.eval();

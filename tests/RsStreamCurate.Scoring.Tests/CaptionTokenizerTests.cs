@@ -15,7 +15,7 @@ public sealed class CaptionTokenizerTests
     [Fact]
     public void Vocabulary_keeps_words_above_min_count()
     {
-        Assert.Equal(["<pad>", "<unk>", "<bos>", "a", "plane", "runway", "the"], Tokenizer.Vocabulary);
+        Assert.Equal(["<pad>", "<unk>", "<bos>", "<eos>", "a", "plane", "runway", "the"], Tokenizer.Vocabulary);
     }
 
     [Fact]
@@ -25,22 +25,23 @@ public sealed class CaptionTokenizerTests
     }
 
     [Fact]
-    public void Empty_text_is_only_bos()
+    public void Empty_text_is_bos_and_eos()
     {
-        Assert.Equal([2, 0, 0, 0, 0, 0], Encode(""));
-        Assert.Equal([2, 0, 0, 0, 0, 0], Encode("  ... "));
+        Assert.Equal([2, 3, 0, 0, 0, 0], Encode(""));
+        Assert.Equal([2, 3, 0, 0, 0, 0], Encode("  ... "));
     }
 
     [Fact]
     public void Unknown_words_map_to_unk()
     {
-        Assert.Equal([2, 1, 4, 1, 0, 0], Encode("green plane trees"));
+        Assert.Equal([2, 1, 5, 1, 3, 0], Encode("green plane trees"));
     }
 
     [Fact]
-    public void Long_text_is_cut_at_max_length()
+    public void Long_text_is_cut_without_eos()
     {
-        Assert.Equal([2, 3, 3, 3, 3, 3], Encode("a a a a a a a a"));
+        Assert.Equal([2, 4, 4, 4, 4, 4], Encode("a a a a a a a a"));
+        Assert.Equal([2, 4, 4, 4, 4, 3], Encode("a a a a"));
     }
 
     [Fact]

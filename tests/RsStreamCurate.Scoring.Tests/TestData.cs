@@ -18,10 +18,10 @@ internal static class TestData
     public static DirectoryInfo CreateScratchFolder() =>
         Directory.CreateTempSubdirectory("rscurate-scoring-tests-");
 
-    // RSSTREAMCURATE_DATA_ROOT wins; otherwise the first ancestor of the test binaries with shared/data/rsicd.
+    // RSCURATE_SHARED_DATA wins; otherwise the first ancestor of the test binaries with shared/data/rsicd.
     private static string FindDataRoot()
     {
-        var configured = Environment.GetEnvironmentVariable("RSSTREAMCURATE_DATA_ROOT");
+        var configured = Environment.GetEnvironmentVariable("RSCURATE_SHARED_DATA");
         if (!string.IsNullOrEmpty(configured))
         {
             return configured;
@@ -37,6 +37,6 @@ internal static class TestData
         }
 
         throw new DirectoryNotFoundException(
-            "No shared/data/rsicd folder was found above the test binaries; set RSSTREAMCURATE_DATA_ROOT to the data folder.");
+            "No shared/data/rsicd folder was found above the test binaries; set RSCURATE_SHARED_DATA to the data folder.");
     }
 }

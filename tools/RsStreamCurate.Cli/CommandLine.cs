@@ -16,6 +16,8 @@ public static class CommandLine
         root.Subcommands.Add(ModelCommands.BuildTrain());
         root.Subcommands.Add(ModelCommands.BuildEval());
         root.Subcommands.Add(ModelCommands.BuildScore());
+        root.Subcommands.Add(RegistryCommands.Build());
+        root.Subcommands.Add(BenchCommands.Build());
         return root;
     }
 
@@ -29,6 +31,7 @@ public static class CommandLine
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers; without it an embedded broker is started in-process." };
         var windowSize = new Option<int?>("--window-size") { Description = "Candidates per curation window (default 1000)." };
         var fraction = new Option<double?>("--fraction") { Description = "Fraction of each window to keep, in (0, 1] (default 0.30)." };
+        var policy = new Option<string?>("--policy") { Description = "Window selection policy: TopFraction (default) or BestOfN (best candidate of each image)." };
         var loop = new Option<bool>("--loop") { Description = "Start over at the end of the manifest and run until Ctrl-C." };
         var rate = new Option<double?>("--rate") { Description = "Maximum candidates per second produced by synthesis (default: unlimited)." };
         var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the run summary to this JSON file." };
@@ -38,7 +41,7 @@ public static class CommandLine
 
         var command = new Command("run", "Run synthesis, scoring and curation in one process over a manifest, then print a summary.")
         {
-            manifest, imageRoot, output, checkpoint, postgres, bootstrap, windowSize, fraction, loop, rate, summaryJson, metricsPort, config, verbose,
+            manifest, imageRoot, output, checkpoint, postgres, bootstrap, windowSize, fraction, policy, loop, rate, summaryJson, metricsPort, config, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +55,7 @@ public static class CommandLine
                 BootstrapServers = parse.GetValue(bootstrap),
                 WindowSize = parse.GetValue(windowSize),
                 Fraction = parse.GetValue(fraction),
+                Settings = parse.GetValue(policy) is { } selected ? new Dictionary<string, string?> { ["Curation:Policy"] = selected } : new Dictionary<string, string?>(),
                 Loop = parse.GetValue(loop),
                 MaxCandidatesPerSecond = parse.GetValue(rate),
                 SummaryJson = parse.GetValue(summaryJson)?.FullName,
@@ -78,25 +82,33 @@ public static class CommandLine
 
     private static Command BuildServe()
     {
-        var stage = new Argument<PipelineStages>("stage") { Description = "Stage to host: Synthesis, Scoring, Curation or Feedback." };
+        var stage = new Argument<string>("stage") { Description = "Service to host: Synthesis, Scoring, Curation, ScoringApi (HTTP POST /v1/score) or Feedback (labelling API and page)." };
+        var url = new Option<string>("--url") { Description = $"Listen address of the HTTP services (default {ApiHost.DefaultUrl}).", DefaultValueFactory = _ => ApiHost.DefaultUrl };
         var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with Kafka, Synthesis, Scoring and Curation sections." };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of the Prometheus endpoint on 127.0.0.1; 0 disables it.", DefaultValueFactory = _ => 9462 };
 
         var command = new Command("serve", "Host one pipeline stage as a long-running service (production mode: one process per stage, scaled by Kafka consumer groups).")
         {
-            stage, config, metricsPort,
+            stage, config, metricsPort, url,
         };
         command.SetAction(async (parse, cancellationToken) => await RunGuardedAsync(async () =>
         {
-            var selected = parse.GetValue(stage);
-            if (selected is PipelineStages.None or PipelineStages.All)
+            string name = parse.GetValue(stage)!;
+            if (name.Equals("ScoringApi", StringComparison.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"Stage '{selected}' is not a single stage; pass Synthesis, Scoring, Curation or Feedback.");
+                await using var api = ApiHost.BuildScoringApi(parse.GetValue(config)?.FullName, parse.GetValue(url)!, new Dictionary<string, string?>(), LogLevel.Information);
+                await api.RunAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
             }
 
-            if (selected == PipelineStages.Feedback)
+            if (name.Equals("Feedback", StringComparison.OrdinalIgnoreCase))
             {
-                return await FeedbackHost.RunAsync(parse.GetValue(config)?.FullName, parse.GetValue(metricsPort), cancellationToken).ConfigureAwait(false);
+                return await FeedbackHost.RunAsync(parse.GetValue(config)?.FullName, parse.GetValue(url)!, parse.GetValue(metricsPort), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!Enum.TryParse<PipelineStages>(name, ignoreCase: true, out var selected) || selected is PipelineStages.None or PipelineStages.All)
+            {
+                throw new ArgumentException($"'{name}' is not a service; pass Synthesis, Scoring, Curation, ScoringApi or Feedback.");
             }
 
             using var host = PipelineHost.Build(selected, new Dictionary<string, string?>(), new Dictionary<string, string?>(), parse.GetValue(config)?.FullName, LogLevel.Information);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,20 +12,15 @@ namespace RsStreamCurate.Cli;
 /// Hosts the feedback service for <c>rscurate serve Feedback</c>: the HTTP API and labelling page, the
 /// <c>rs.scored</c> catalog consumer and the retrain policy. Configuration comes, from lowest to highest priority,
 /// from <c>appsettings.json</c> in the working folder, the file given with <c>--config</c> and environment variables
-/// (<c>Feedback__ApiKeys__alice=...</c>). The service listens on the <c>Urls</c> setting, by default
-/// <see cref="DefaultUrls"/>.
+/// (<c>Feedback__ApiKeys__alice=...</c>). The service listens on <paramref name="url"/> (<c>--url</c>), and the
+/// metrics are served on 127.0.0.1:<paramref name="metricsPort"/> unless it is 0.
 /// </summary>
 internal static class FeedbackHost
 {
-    public const string DefaultUrls = "http://127.0.0.1:8080";
-
-    public static async Task<int> RunAsync(string? configFile, int metricsPort, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string? configFile, string url, int metricsPort, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
-        {
-            InitialData = [new("Urls", DefaultUrls)],
-        });
+        builder.WebHost.UseUrls(url);
         if (configFile is not null)
         {
             if (!File.Exists(configFile))

@@ -19,9 +19,6 @@ public enum PipelineStages
     Scoring = 2,
     Curation = 4,
     All = Synthesis | Scoring | Curation,
-
-    /// <summary>The labellers' feedback service; <c>serve</c> hosts it alone, outside <see cref="All"/>.</summary>
-    Feedback = 8,
 }
 
 /// <summary>
