@@ -86,7 +86,15 @@ public sealed class FeedbackService(IPreferenceStore store, LabelIndex index, IB
         }
 
         await PublishAsync(labellerId, toPublish, cancellationToken).ConfigureAwait(false);
-        return records.Select(r => new PreferenceOutcome(r.PreferenceId, addedIds.Contains(r.PreferenceId))).ToList();
+
+        // Only the first of several equal items in one batch counts as stored.
+        var outcomes = new List<PreferenceOutcome>(records.Count);
+        foreach (var record in records)
+        {
+            outcomes.Add(new PreferenceOutcome(record.PreferenceId, addedIds.Remove(record.PreferenceId)));
+        }
+
+        return outcomes;
     }
 
     private async Task PublishAsync(string labellerId, List<PreferenceRecord> records, CancellationToken cancellationToken)

@@ -112,6 +112,22 @@ public sealed class PreferenceApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Repeat_in_batch_counts_once()
+    {
+        using var client = _host.CreateClient();
+        var label = new { ImageId = "harbor_1", ChosenCandidateId = _good, RejectedCandidateId = _bad };
+
+        using var response = await client.PostJsonAsync("/v1/preferences", new[] { label, label });
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, body.GetProperty("stored").GetInt32());
+        Assert.Equal(1, body.GetProperty("already_stored").GetInt32());
+        Assert.Equal("stored", body.GetProperty("results")[0].GetProperty("status").GetString());
+        Assert.Equal("already_stored", body.GetProperty("results")[1].GetProperty("status").GetString());
+        Assert.Single(await ReadStoredAsync());
+    }
+
+    [Fact]
     public async Task Missing_key_is_unauthorized()
     {
         using var client = _host.CreateClient(apiKey: null);
