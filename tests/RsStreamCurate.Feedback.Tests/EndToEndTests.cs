@@ -40,12 +40,17 @@ public sealed class EndToEndTests
     [Fact]
     public async Task Posted_labels_trigger_retrain()
     {
+        const string carolKey = "carol-key-0123456789";
         var trainer = new FakeTrainerState { PublishesModels = true };
         await using var host = await FeedbackTestHost.StartAsync(
-            new Dictionary<string, string?> { ["Retrain:LabelThreshold"] = "3" },
+            new Dictionary<string, string?> { ["Retrain:LabelThreshold"] = "3", ["Feedback:ApiKeys:carol"] = carolKey },
             configureBus: bus => bus.AddConsumer<FakeTrainer>().Endpoint(endpoint => endpoint.Name = "fake-trainer-e2e"),
             configureServices: services => services.AddSingleton(trainer));
-        using var client = host.CreateClient();
+        using var client = host.CreateClient(carolKey);
+
+        // The metrics are process-wide, and other tests observe the lag histogram at the same time.
+        double carolLabelsBefore = FeedbackMetrics.Labels.WithLabels("carol", "none").Value;
+        long lagCountBefore = FeedbackMetrics.LabelToRetrainSeconds.Count;
         var labels = Enumerable.Range(0, 3).Select(i => new { ImageId = $"lake_{i}", ChosenText = $"a lake with {i} boats", RejectedText = "water" }).ToArray();
 
         using var first = await client.PostJsonAsync("/v1/preferences", labels[..2]);
@@ -58,6 +63,8 @@ public sealed class EndToEndTests
         Assert.Equal(HttpStatusCode.OK, third.StatusCode);
         var request = Assert.Single(trainer.Requests);
         Assert.Equal(3, request.NewLabelCount);
+        Assert.Equal(3, FeedbackMetrics.Labels.WithLabels("carol", "none").Value - carolLabelsBefore);
+        Assert.True(FeedbackMetrics.LabelToRetrainSeconds.Count - lagCountBefore >= 3, "the lag histogram should have one observation per covered label");
         FeedbackTestHost.DeleteRoot(host.Root);
     }
 
