@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution against real servers that this script starts on 127.0.0.1 and stops
-# again: a scratch PostgreSQL cluster (and, where the tests need it, RabbitMQ). Prints "N passed, N failed"
-# as its last line and exits non-zero when a test fails or the build breaks.
+# again: a scratch PostgreSQL cluster and a scratch RabbitMQ node. The browser test uses Debian's Chromium.
+# Missing packages (postgresql, rabbitmq-server, chromium) are installed with apt-get. Prints
+# "N passed, N failed" as its last line and exits non-zero when a test fails or the build breaks.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,8 @@ ensure_packages() {
   local missing=()
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
   [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+  [ -x /usr/sbin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root_or_sudo apt-get update -qq >/dev/null
@@ -61,11 +64,30 @@ stop_postgres() {
   rm -rf "$pg_root"
 }
 
-cleanup() { stop_postgres; }
+# Like PostgreSQL, the node runs as its own user (rabbitmq), so its files live outside the checkout.
+rabbit_dir=$(mktemp -d /tmp/rscurate-test-rabbitmq.XXXXXX)
+
+start_rabbitmq() {
+  local uri
+  uri=$("$repo/tools/rabbitmq-scratch.sh" start "$rabbit_dir") || return 1
+  export RSCURATE_TEST_RABBITMQ="$uri"
+  log "RabbitMQ started at $uri"
+}
+
+stop_rabbitmq() {
+  if [ -d "$rabbit_dir" ]; then
+    "$repo/tools/rabbitmq-scratch.sh" stop "$rabbit_dir"
+    rm -rf "$rabbit_dir"
+    log "RabbitMQ and its epmd stopped"
+  fi
+}
+
+cleanup() { stop_postgres; stop_rabbitmq; }
 trap cleanup EXIT
 
 ensure_packages
 start_postgres || { echo "0 passed, 1 failed"; exit 1; }
+start_rabbitmq || { echo "0 passed, 1 failed"; exit 1; }
 
 log "building and running tests"
 dotnet test "$repo/RsStreamCurate.sln" \
@@ -90,6 +112,7 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
 fi
 
 stop_postgres
+stop_rabbitmq
 trap - EXIT
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

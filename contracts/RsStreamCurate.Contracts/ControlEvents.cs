@@ -24,6 +24,12 @@ public sealed record RetrainRequested
     public required int NewLabelCount { get; init; }
     public required string Trigger { get; init; }
     public DateTimeOffset RequestedAt { get; init; }
+
+    /// <summary>Recording time of the oldest label that this request covers.</summary>
+    public DateTimeOffset? OldestLabelAt { get; init; }
+
+    /// <summary>True when a trigger fired while a training was running and this request was sent after it finished.</summary>
+    public bool Coalesced { get; init; }
 }
 
 /// <summary>A retrained model passed evaluation and is now the current version.</summary>
@@ -37,6 +43,9 @@ public sealed record ModelPublished
     public double? ParentHeldOutAccuracy { get; init; }
     public int LabelCount { get; init; }
     public DateTimeOffset PublishedAt { get; init; }
+
+    /// <summary><see cref="RetrainRequested.RequestId"/> of the request that started this training, when known.</summary>
+    public string? RequestId { get; init; }
 }
 
 /// <summary>A retrained model was worse than the current one beyond the tolerance and was not promoted.</summary>
@@ -50,4 +59,7 @@ public sealed record ModelRejected
     public required double Tolerance { get; init; }
     public required string Reason { get; init; }
     public DateTimeOffset RejectedAt { get; init; }
+
+    /// <summary><see cref="RetrainRequested.RequestId"/> of the request that started this training, when known.</summary>
+    public string? RequestId { get; init; }
 }
