@@ -15,7 +15,7 @@ public sealed record PreferenceOutcome(string PreferenceId, bool Stored);
 /// Stores validated labels, keeps the <see cref="LabelIndex"/> and the metrics up to date, and publishes
 /// <see cref="PreferenceRecorded"/> for each newly stored label.
 /// </summary>
-public sealed class FeedbackService(IPreferenceStore store, LabelIndex index, IBus bus, ILogger<FeedbackService> logger)
+public sealed class FeedbackService(IPreferenceStore store, LabelIndex index, IPreferenceEventPublisher publisher, ILogger<FeedbackService> logger)
 {
     private readonly SemaphoreSlim _openGate = new(1, 1);
     private volatile bool _opened;
@@ -106,8 +106,7 @@ public sealed class FeedbackService(IPreferenceStore store, LabelIndex index, IB
 
         try
         {
-            var messages = records.Select(ToEvent).ToList();
-            await bus.PublishBatch(messages, cancellationToken).ConfigureAwait(false);
+            await publisher.PublishAsync(records.Select(ToEvent).ToList(), cancellationToken).ConfigureAwait(false);
             foreach (var record in records)
             {
                 _unpublished.TryRemove(record.PreferenceId, out _);
@@ -138,6 +137,19 @@ public sealed class FeedbackService(IPreferenceStore store, LabelIndex index, IB
         LabellerId = record.LabellerId,
         RecordedAt = record.RecordedAt,
     };
+}
+
+/// <summary>Sends <see cref="PreferenceRecorded"/> events to the control plane.</summary>
+public interface IPreferenceEventPublisher
+{
+    Task PublishAsync(IReadOnlyList<PreferenceRecorded> events, CancellationToken cancellationToken);
+}
+
+/// <summary>Publishes the events on the MassTransit bus.</summary>
+public sealed class MassTransitPreferenceEventPublisher(IBus bus) : IPreferenceEventPublisher
+{
+    public Task PublishAsync(IReadOnlyList<PreferenceRecorded> events, CancellationToken cancellationToken) =>
+        bus.PublishBatch(events, cancellationToken);
 }
 
 /// <summary>Raised when labels were stored but their events could not be published.</summary>

@@ -44,6 +44,7 @@ public static class FeedbackServiceCollectionExtensions
         services.TryAddSingleton<CandidateCatalog>();
         services.TryAddSingleton<LabelIndex>();
         services.TryAddSingleton<PreferenceValidator>();
+        services.TryAddSingleton<IPreferenceEventPublisher, MassTransitPreferenceEventPublisher>();
         services.TryAddSingleton<FeedbackService>();
         services.TryAddSingleton(CreateStore);
         services.AddHostedService<FeedbackStoreOpener>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -82,4 +83,55 @@ public sealed class EndToEndTests
         ModelVersion = "reward-v1",
         ScoredAt = DateTimeOffset.UtcNow,
     };
+}
+
+/// <summary>Fails the first publication, then records what it publishes.</summary>
+public sealed class FlakyEventPublisher : IPreferenceEventPublisher
+{
+    public int FailuresLeft { get; set; } = 1;
+
+    public ConcurrentQueue<PreferenceRecorded> Published { get; } = new();
+
+    public Task PublishAsync(IReadOnlyList<PreferenceRecorded> events, CancellationToken cancellationToken)
+    {
+        if (FailuresLeft > 0)
+        {
+            FailuresLeft--;
+            throw new InvalidOperationException("The broker is unreachable (simulated).");
+        }
+
+        foreach (var recorded in events)
+        {
+            Published.Enqueue(recorded);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PublishFailureTests
+{
+    [Fact]
+    public async Task Retry_publishes_stored_label()
+    {
+        var publisher = new FlakyEventPublisher();
+        await using var host = await FeedbackTestHost.StartAsync(configureServices: services => services.AddSingleton<IPreferenceEventPublisher>(publisher));
+        using var client = host.CreateClient();
+        var label = new { ImageId = "bridge_1", ChosenText = "a bridge crosses a wide river", RejectedText = "a river" };
+
+        using var failed = await client.PostJsonAsync("/v1/preferences", label);
+        using var retried = await client.PostJsonAsync("/v1/preferences", label);
+        using var again = await client.PostJsonAsync("/v1/preferences", label);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.Contains("retry the request", await failed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(1, (await retried.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("already_stored").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var published = Assert.Single(publisher.Published);
+        Assert.Equal("bridge_1", published.ImageId);
+        Assert.Equal("alice", published.LabellerId);
+        Assert.Single(File.ReadAllLines(Path.Combine(host.DataDirectory, Storage.JsonlPreferenceStore.FileName)));
+        FeedbackTestHost.DeleteRoot(host.Root);
+    }
 }

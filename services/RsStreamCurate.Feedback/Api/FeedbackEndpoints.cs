@@ -131,12 +131,19 @@ public static class FeedbackEndpoints
         return Results.Json(response, FeedbackJson.Options);
     }
 
-    private static async Task<IResult> PostSkipAsync(HttpContext context, CandidateCatalog catalog, FeedbackService service, CancellationToken cancellationToken)
+    private static async Task<IResult> PostSkipAsync(
+        HttpContext context, CandidateCatalog catalog, FeedbackService service, IOptions<FeedbackOptions> options, CancellationToken cancellationToken)
     {
+        var (body, bodyError) = await ReadBodyAsync(context.Request, options.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
         SkipRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync<SkipRequest>(context.Request.Body, FeedbackJson.Options, cancellationToken).ConfigureAwait(false);
+            request = JsonSerializer.Deserialize<SkipRequest>(body, FeedbackJson.Options);
         }
         catch (JsonException ex)
         {
