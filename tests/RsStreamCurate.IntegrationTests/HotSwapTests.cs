@@ -28,7 +28,7 @@ public sealed class HotSwapTests
             ["Scoring:BatchSize"] = "16",
             ["Kafka:ConsumeBatchSize"] = "32",
             ["Curation:OutputDirectory"] = Path.Combine(temp.Path, "curated"),
-            ["Curation:WindowSize"] = "100000",
+            ["Curation:WindowSize"] = "10000",
         };
         using var host = PipelineHost.Build(PipelineStages.Scoring | PipelineStages.Curation, defaults, new Dictionary<string, string?>(), null, LogLevel.Warning);
         var connection = host.Services.GetRequiredService<KafkaConnection>();
