@@ -38,8 +38,8 @@ public sealed record ModelFlops(long ImageTower, long TextTower, long Head)
         image += 2 * inputs * inputs * 9 * side * side;
         image += 2 * inputs * options.EmbeddingSize;
 
-        // Text tower: per layer the QKV projection, the two attention products, the output projection and the
-        // feed-forward block, over every token position; then the projection of the pooled vector.
+        // Text tower: per layer, the QKV projection, the two attention products, the output projection and the
+        // feed-forward block over every token position. The pooled vector is then projected once.
         long length = options.MaxTokens;
         long width = options.TextWidth;
         long perLayer = 2 * length * width * 3 * width

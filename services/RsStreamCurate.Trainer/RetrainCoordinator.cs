@@ -19,9 +19,9 @@ namespace RsStreamCurate.Trainer;
 public sealed record RetrainOutcome(ModelPublished? Published, ModelRejected? Rejected);
 
 /// <summary>
-/// Retrains the reward model: fine-tunes the current version on the synthetic pairs plus every human label (weighted
-/// up), evaluates the candidate and the current version on one fixed held-out set of both kinds, and registers the
-/// candidate as published (the new current version) or rejected. One retrain runs at a time.
+/// Retrains the reward model. It fine-tunes the current version on the synthetic pairs plus every human label
+/// (weighted up) and evaluates the candidate and the current version on one fixed held-out set of both kinds. The
+/// candidate is then registered as published (the new current version) or rejected. One retrain runs at a time.
 /// </summary>
 public sealed partial class RetrainCoordinator
 {

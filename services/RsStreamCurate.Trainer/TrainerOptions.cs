@@ -18,7 +18,7 @@ public sealed class TrainerOptions
     public string? ImageRoot { get; set; }
 
     /// <summary>Registry folder that receives new checkpoints and the version log.</summary>
-    [Required(ErrorMessage = "Trainer:RegistryDirectory is required.")]
+    [Required(ErrorMessage = "Trainer:RegistryDirectory is required: set it to the folder of the model registry.")]
     public string RegistryDirectory { get; set; } = "models";
 
     /// <summary>Checkpoint registered as the first version when the registry is empty.</summary>

@@ -17,7 +17,7 @@ public static class PreferenceLabelReader
             return [];
         }
 
-        // The feedback service holds the file open for appending, so it is opened with write sharing.
+        // The feedback service keeps the file open for appending, so it is opened with write sharing.
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream);
         var text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
