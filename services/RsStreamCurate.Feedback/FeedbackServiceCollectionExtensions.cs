@@ -115,7 +115,8 @@ public static class FeedbackServiceCollectionExtensions
         return services;
     }
 
-    private static void ConfigureRabbitMqHost(IRabbitMqBusFactoryConfigurator transport, RabbitMqOptions options)
+    /// <summary>Points a RabbitMQ transport at the host of <paramref name="options"/>; other processes of the control plane use it too.</summary>
+    public static void ConfigureRabbitMqHost(IRabbitMqBusFactoryConfigurator transport, RabbitMqOptions options)
     {
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {

@@ -1,5 +1,8 @@
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using RsStreamCurate.Feedback;
+using RsStreamCurate.Feedback.ControlPlane;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace RsStreamCurate.Trainer;
@@ -29,4 +32,39 @@ public static class TrainerServiceCollectionExtensions
     public static void AddModelSwapConsumer(this IBusRegistrationConfigurator bus) =>
         bus.AddConsumer<ModelPublishedConsumer>()
             .Endpoint(endpoint => endpoint.InstanceId = Environment.MachineName + "-" + Environment.ProcessId);
+}
+
+/// <summary>The control-plane bus of processes other than the feedback service.</summary>
+public static class ControlPlaneBus
+{
+    /// <summary>
+    /// Registers MassTransit with the given consumers: RabbitMQ when the <c>RabbitMq</c> section names a host or a
+    /// connection string, otherwise the in-memory transport, which only reaches consumers in the same process.
+    /// </summary>
+    public static IServiceCollection AddControlPlaneBus(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers)
+    {
+        var rabbit = configuration.GetSection(RabbitMqOptions.SectionName).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        services.AddMassTransit(bus =>
+        {
+            addConsumers(bus);
+            if (rabbit.IsConfigured)
+            {
+                bus.UsingRabbitMq((context, transport) =>
+                {
+                    FeedbackServiceCollectionExtensions.ConfigureRabbitMqHost(transport, rabbit);
+                    transport.ConfigureEndpoints(context);
+                });
+            }
+            else
+            {
+                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+            }
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure(options =>
+        {
+            options.WaitUntilStarted = true;
+            options.StartTimeout = TimeSpan.FromSeconds(30);
+        });
+        return services;
+    }
 }

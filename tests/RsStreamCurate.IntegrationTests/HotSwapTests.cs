@@ -94,7 +94,7 @@ public sealed class HotSwapTests
         Assert.Equal(candidates.Count, windowList.Sum(w => w.Size));
     }
 
-    private static string CopyCheckpointAs(string source, string target, string version)
+    internal static string CopyCheckpointAs(string source, string target, string version)
     {
         Directory.CreateDirectory(target);
         foreach (var file in Directory.GetFiles(source))

@@ -83,7 +83,7 @@ public static class CommandLine
 
     private static Command BuildServe()
     {
-        var stage = new Argument<string>("stage") { Description = "Service to host: Synthesis, Scoring, Curation, ScoringApi (HTTP POST /v1/score) or Feedback (labelling API and page)." };
+        var stage = new Argument<string>("stage") { Description = "Service to host: Synthesis, Scoring, Curation, Trainer, ScoringApi (HTTP POST /v1/score) or Feedback (labelling API and page)." };
         var url = new Option<string>("--url") { Description = $"Listen address of the HTTP services (default {ApiHost.DefaultUrl}).", DefaultValueFactory = _ => ApiHost.DefaultUrl };
         var config = new Option<FileInfo?>("--config") { Description = "JSON settings file with Kafka, Synthesis, Scoring and Curation sections." };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of the Prometheus endpoint on 127.0.0.1; 0 disables it.", DefaultValueFactory = _ => 9462 };
@@ -109,7 +109,7 @@ public static class CommandLine
 
             if (!Enum.TryParse<PipelineStages>(name, ignoreCase: true, out var selected) || selected is PipelineStages.None or PipelineStages.All)
             {
-                throw new ArgumentException($"'{name}' is not a service; pass Synthesis, Scoring, Curation, ScoringApi or Feedback.");
+                throw new ArgumentException($"'{name}' is not a service; pass Synthesis, Scoring, Curation, Trainer, ScoringApi or Feedback.");
             }
 
             using var host = PipelineHost.Build(selected, new Dictionary<string, string?>(), new Dictionary<string, string?>(), parse.GetValue(config)?.FullName, LogLevel.Information);

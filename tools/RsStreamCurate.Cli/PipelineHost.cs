@@ -7,6 +7,7 @@ using RsStreamCurate.Curation;
 using RsStreamCurate.Kafka;
 using RsStreamCurate.Scoring;
 using RsStreamCurate.Synthesis;
+using RsStreamCurate.Trainer;
 
 namespace RsStreamCurate.Cli;
 
@@ -18,6 +19,9 @@ public enum PipelineStages
     Synthesis = 1,
     Scoring = 2,
     Curation = 4,
+
+    /// <summary>The trainer that retrains the reward model on <c>RetrainRequested</c>; not part of <see cref="All"/>.</summary>
+    Trainer = 8,
     All = Synthesis | Scoring | Curation,
 }
 
@@ -78,6 +82,18 @@ public static class PipelineHost
         if (stages.HasFlag(PipelineStages.Scoring))
         {
             builder.Services.AddScoringWorker();
+
+            // A scorer in its own process learns of promoted models over the control-plane bus (RabbitMQ when configured).
+            if (stages == PipelineStages.Scoring)
+            {
+                builder.Services.AddControlPlaneBus(builder.Configuration, bus => bus.AddModelSwapConsumer());
+            }
+        }
+
+        if (stages.HasFlag(PipelineStages.Trainer))
+        {
+            builder.Services.AddTrainer();
+            builder.Services.AddControlPlaneBus(builder.Configuration, bus => bus.AddTrainerConsumer());
         }
 
         if (stages.HasFlag(PipelineStages.Curation))
