@@ -18,6 +18,7 @@ public static class CommandLine
         root.Subcommands.Add(ModelCommands.BuildScore());
         root.Subcommands.Add(RegistryCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
+        root.Subcommands.Add(ExperimentCommand.Build());
         return root;
     }
 
