@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using RsStreamCurate.Training.Experiments;
 using Spectre.Console;
+using TorchSharp;
 
 namespace RsStreamCurate.Cli;
 
@@ -19,6 +20,7 @@ public static class ExperimentCommand
         var seeds = new Option<int>("--seeds") { Description = "Training runs per selection, with seeds 1..N.", DefaultValueFactory = _ => defaults.Seeds };
         var steps = new Option<int>("--steps") { Description = "Optimisation steps of every training run, the same for every selection.", DefaultValueFactory = _ => defaults.Steps };
         var batchSize = new Option<int>("--batch-size") { Description = "Image-caption pairs per step, the same for every selection.", DefaultValueFactory = _ => defaults.BatchSize };
+        var threads = new Option<int>("--threads") { Description = "Threads of libtorch's CPU operations. The encoders are tiny, so one thread loses little, and it does not spin-wait for a second thread that shares a busy machine.", DefaultValueFactory = _ => 1 };
         var maxImages = new Option<int?>("--max-images") { Description = "Use at most this many images of each manifest, for quick runs." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for summary.json and plot.png unless --summary-json or --plot name other files.", DefaultValueFactory = _ => new DirectoryInfo("experiment-results") };
         var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "JSON file for the summary (default: summary.json in --out)." };
@@ -26,7 +28,7 @@ public static class ExperimentCommand
 
         var command = new Command("experiment", "Train small dual encoders on selections of a scored caption pool (all, random 30%, top 30% by CLIP-score, top 30/20/10% by the learned scorer) with one compute budget, and compare zero-shot classification, retrieval and best-of-N picks on held-out images.")
         {
-            trainManifest, evalManifest, imageRoot, checkpoint, seeds, steps, batchSize, maxImages, output, summaryJson, plot,
+            trainManifest, evalManifest, imageRoot, checkpoint, seeds, steps, batchSize, threads, maxImages, output, summaryJson, plot,
         };
         command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
         {
@@ -41,6 +43,13 @@ public static class ExperimentCommand
                 BatchSize = parse.GetValue(batchSize),
                 MaxImages = parse.GetValue(maxImages),
             };
+            int threadCount = parse.GetValue(threads);
+            if (threadCount < 1)
+            {
+                throw new ArgumentException($"--threads must be at least 1; got {threadCount}.");
+            }
+
+            torch.set_num_threads(threadCount);
             var folder = parse.GetValue(output)!;
             string jsonPath = parse.GetValue(summaryJson)?.FullName ?? Path.Combine(folder.FullName, "summary.json");
             string plotPath = parse.GetValue(plot)?.FullName ?? Path.Combine(folder.FullName, "plot.png");

@@ -8,11 +8,11 @@ using static TorchSharp.torch;
 namespace RsStreamCurate.Training.Experiments;
 
 /// <summary>
-/// Reproduces the data-curation experiment of ScoreRS (Muhtar et al., NeurIPS 2025) in miniature: a pool of
-/// candidate captions of mixed quality is ranked once by a reward-model checkpoint, and a fresh small dual
-/// encoder is trained contrastively on each selection (all, random, top by CLIP-score, top by the learned
-/// scorer) with the same steps, batch size and seeds. Every encoder is evaluated by zero-shot scene
-/// classification and image-text retrieval on held-out images, and best-of-N picks by each score are counted.
+/// Reproduces the data-curation experiment of ScoreRS (Muhtar et al., NeurIPS 2025) in miniature. A reward-model
+/// checkpoint ranks a pool of candidate captions of mixed quality once. A fresh small dual encoder is then trained
+/// contrastively on each selection (all, random, top by CLIP-score, top by the learned scorer) with the same
+/// steps, batch size and seeds. Every encoder is evaluated by zero-shot scene classification and image-text
+/// retrieval on held-out images, and best-of-N picks by each score are counted.
 /// </summary>
 public static class CurationExperiment
 {

@@ -45,8 +45,8 @@ internal static class DualEncoderTraining
             throw new ArgumentException($"A selection needs at least 2 candidates for contrastive training; it has {selected.Length}.", nameof(selected));
         }
 
-        // NOTE: a selection smaller than the batch size trains on smaller batches; the standard selections
-        // of the RSICD pool are far larger than the default batch of 64.
+        // NOTE: a selection smaller than the batch size trains on smaller batches. The standard selections of
+        // the RSICD pool (487 pairs and more) are far larger than the default batch of 64.
         int batchSize = Math.Min(options.BatchSize, selected.Length);
         torch.manual_seed(seed);
         var random = new Random(seed);

@@ -92,9 +92,9 @@ public static class PoolSelector
         ArgumentNullException.ThrowIfNull(random);
         var order = Enumerable.Range(0, count).ToArray();
         random.Shuffle(order);
-        var kept = order[..KeepCount(count, fraction)];
-        Array.Sort(kept);
-        return kept;
+        var selected = order[..KeepCount(count, fraction)];
+        Array.Sort(selected);
+        return selected;
     }
 
     /// <summary>Returns the candidate indices of <paramref name="spec"/>; <paramref name="random"/> is used only by <see cref="SelectionRanking.Random"/>.</summary>

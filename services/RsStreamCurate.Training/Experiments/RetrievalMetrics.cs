@@ -116,7 +116,7 @@ public static class RetrievalMetrics
             {
                 if (left[i].Length != right[j].Length)
                 {
-                    throw new ArgumentException($"Row {i} has {left[i].Length} values but row {j} of the other side has {right[j].Length}.");
+                    throw new ArgumentException($"Row {i} of the left matrix has {left[i].Length} values but row {j} of the right matrix has {right[j].Length}; both sides must come from one embedding space.");
                 }
 
                 float sum = 0;
