@@ -5,6 +5,12 @@ using RsStreamCurate.Training.Experiments;
 
 namespace RsStreamCurate.Scoring.Tests;
 
+/// <summary>Runs without other test classes in parallel, so the experiment's torch.manual_seed calls and draws from the
+/// process-wide libtorch generator cannot change the weights of another class's seeded training run.</summary>
+[CollectionDefinition(nameof(CurationExperimentTests), DisableParallelization = true)]
+public sealed class CurationExperimentCollection;
+
+[Collection(nameof(CurationExperimentTests))]
 public sealed class CurationExperimentTests : IDisposable
 {
     private readonly DirectoryInfo _scratch = TestData.CreateScratchFolder();
@@ -85,7 +91,7 @@ public sealed class CurationExperimentTests : IDisposable
     [Fact]
     public void Recall_at_k_on_hand_made_matrix()
     {
-        // Query 0: its item is ranked 1st; query 1: 3rd; query 2: 2nd; query 3 has no relevant item and is skipped.
+        // Query 0 ranks its item 1st, query 1 3rd and query 2 2nd. Query 3 has no relevant item and is skipped.
         float[,] similarity =
         {
             { 0.9f, 0.1f, 0.2f, 0.0f },

@@ -16,6 +16,9 @@ namespace RsStreamCurate.Training.Experiments;
 /// </summary>
 public static class CurationExperiment
 {
+    // Offset of the random selection's seed from the training seed, so the two draws are not the same sequence.
+    private const int RandomSelectionSeedBase = 7919;
+
     public static CurationExperimentReport Run(CurationExperimentOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,8 +63,9 @@ public static class CurationExperiment
             {
                 var watch = Stopwatch.StartNew();
 
-                // The random selection is drawn again for every seed; the ranked ones are the same every time.
-                var selected = PoolSelector.Select(pool, spec, new Random(HashCode.Combine(seed, 7919)));
+                // The random selection is drawn again for every seed, and the ranked ones are the same every time.
+                // HashCode.Combine would differ between processes, so the draw's seed is plain arithmetic.
+                var selected = PoolSelector.Select(pool, spec, new Random(RandomSelectionSeedBase + seed));
                 firstSelection.TryAdd(spec.Name, selected);
                 var (model, loss) = DualEncoderTraining.Train(poolTensors, selected, options, modelOptions, seed);
                 using (model)
