@@ -19,6 +19,7 @@ public static class CommandLine
         root.Subcommands.Add(RegistryCommands.Build());
         root.Subcommands.Add(BenchCommands.Build());
         root.Subcommands.Add(LoopCommand.Build());
+        root.Subcommands.Add(ExperimentCommand.Build());
         return root;
     }
 
