@@ -37,6 +37,7 @@ public static class ApiHost
             options.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.SetMinimumLevel(minimumLogLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddScoringCore();
         builder.Services.AddScoringApi();
 

@@ -68,6 +68,16 @@ public static class CommandLine
 
             return await RunGuardedAsync(async () =>
             {
+                if (parse.GetValue(policy) is { } policyName && !Enum.TryParse<RsStreamCurate.Curation.CurationPolicy>(policyName, ignoreCase: true, out _))
+                {
+                    throw new ArgumentException($"--policy '{policyName}' is not a policy; use TopFraction or BestOfN.");
+                }
+
+                if (settings.MaxCandidatesPerSecond is < 0)
+                {
+                    throw new ArgumentException($"--rate {settings.MaxCandidatesPerSecond} is negative; give a maximum of candidates per second, or leave it out for no limit.");
+                }
+
                 var summary = await new PipelineRunner(AnsiConsole.Console).RunAsync(settings, cancellationToken).ConfigureAwait(false);
                 summary.Render(AnsiConsole.Console);
                 if (settings.SummaryJson is not null)
@@ -98,7 +108,12 @@ public static class CommandLine
             string name = parse.GetValue(stage)!;
             if (name.Equals("ScoringApi", StringComparison.OrdinalIgnoreCase))
             {
-                await using var api = ApiHost.BuildScoringApi(parse.GetValue(config)?.FullName, parse.GetValue(url)!, new Dictionary<string, string?>(), LogLevel.Information);
+                var apiDefaults = new Dictionary<string, string?>
+                {
+                    ["Scoring:Checkpoint"] = BundledAssets.DefaultCheckpoint,
+                    ["Scoring:ImageRoot"] = Path.GetDirectoryName(BundledAssets.SampleManifest),
+                };
+                await using var api = ApiHost.BuildScoringApi(parse.GetValue(config)?.FullName, parse.GetValue(url)!, apiDefaults, LogLevel.Information);
                 await api.RunAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
             }
@@ -130,9 +145,13 @@ public static class CommandLine
             return await body().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or ArgumentException or FileNotFoundException
-            or DirectoryNotFoundException or InvalidOperationException or TimeoutException or IOException)
+            or DirectoryNotFoundException or InvalidOperationException or TimeoutException or IOException
+            or RsStreamCurate.Synthesis.ManifestException or RsStreamCurate.Training.PreferenceFileException or InvalidDataException)
         {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+            string message = ex is FileNotFoundException { FileName: { } file } && !ex.Message.Contains("; ", StringComparison.Ordinal)
+                ? $"File '{file}' was not found; check the path."
+                : ex.Message;
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
             if (Environment.GetEnvironmentVariable("RSCURATE_DEBUG") == "1")
             {
                 AnsiConsole.WriteException(ex);

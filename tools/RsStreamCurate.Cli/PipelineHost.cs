@@ -71,6 +71,11 @@ public static class PipelineHost
             options.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.SetMinimumLevel(minimumLogLevel);
+        if (minimumLogLevel >= LogLevel.Warning)
+        {
+            // A failed start is printed by the command as one error line; the host would add a stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        }
 
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(60));
         builder.Services.AddRsKafka(builder.Configuration);

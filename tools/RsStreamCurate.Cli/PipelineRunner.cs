@@ -51,6 +51,11 @@ public sealed class PipelineRunner(IAnsiConsole console)
     public async Task<RunSummary> RunAsync(RunSettings settings, CancellationToken cancellationToken)
     {
         string manifest = Path.GetFullPath(settings.Manifest ?? BundledAssets.SampleManifest);
+        if (!File.Exists(manifest))
+        {
+            throw new FileNotFoundException($"Manifest '{manifest}' was not found; pass an RSICD-style JSONL file to --manifest.", manifest);
+        }
+
         string imageRoot = Path.GetFullPath(settings.ImageRoot ?? Path.GetDirectoryName(manifest)!);
         var defaults = new Dictionary<string, string?>
         {
