@@ -38,6 +38,7 @@ public sealed partial class RetrainCoordinator
 
     private readonly TrainerOptions _options;
     private readonly FileModelRegistry _registry;
+    private readonly PostgresModelRegistry? _postgresRegistry;
     private readonly TimeProvider _time;
     private readonly ILogger<RetrainCoordinator> _logger;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -46,6 +47,9 @@ public sealed partial class RetrainCoordinator
     {
         _options = options.Value;
         _registry = new FileModelRegistry(_options.RegistryDirectory);
+        _postgresRegistry = string.IsNullOrWhiteSpace(_options.RegistryPostgresConnectionString)
+            ? null
+            : new PostgresModelRegistry(_options.RegistryPostgresConnectionString);
         _time = time;
         _logger = logger;
     }
@@ -72,7 +76,7 @@ public sealed partial class RetrainCoordinator
             Reason = "registered as the first version",
             CreatedAt = _time.GetUtcNow(),
         };
-        await _registry.RegisterAsync(bootstrap, makeCurrent: true, cancellationToken).ConfigureAwait(false);
+        await RegisterAsync(bootstrap, makeCurrent: true, cancellationToken).ConfigureAwait(false);
         return bootstrap;
     }
 
@@ -159,7 +163,7 @@ public sealed partial class RetrainCoordinator
                 : $"held-out accuracy {candidateAccuracy:F4} is below the current {currentAccuracy:F4} by more than the tolerance {_options.Tolerance}",
             CreatedAt = now,
         };
-        await _registry.RegisterAsync(record, makeCurrent: promote, cancellationToken).ConfigureAwait(false);
+        await RegisterAsync(record, makeCurrent: promote, cancellationToken).ConfigureAwait(false);
         Outcomes.WithLabels(promote ? "published" : "rejected").Inc();
         LogRetrainFinished(request.RequestId, candidateVersion, promote ? "published" : "rejected", candidateAccuracy, currentAccuracy, heldOut.Count);
 
@@ -189,6 +193,17 @@ public sealed partial class RetrainCoordinator
             RejectedAt = now,
             RequestId = request.RequestId,
         });
+    }
+
+    // The file registry is written first because the scorers load checkpoints from it; the table mirrors it.
+    private async Task RegisterAsync(ModelRecord record, bool makeCurrent, CancellationToken cancellationToken)
+    {
+        await _registry.RegisterAsync(record, makeCurrent, cancellationToken).ConfigureAwait(false);
+        if (_postgresRegistry is not null)
+        {
+            await _postgresRegistry.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await _postgresRegistry.RegisterAsync(record, makeCurrent, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<IReadOnlyList<PreferenceRecord>> ReadLabelsAsync(CancellationToken cancellationToken) =>

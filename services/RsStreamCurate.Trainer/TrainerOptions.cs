@@ -21,6 +21,12 @@ public sealed class TrainerOptions
     [Required(ErrorMessage = "Trainer:RegistryDirectory is required: set it to the folder of the model registry.")]
     public string RegistryDirectory { get; set; } = "models";
 
+    /// <summary>
+    /// Npgsql connection string of the production registry table. When set, every version is also recorded in
+    /// PostgreSQL (see <c>rscurate models list --postgres</c>); checkpoints stay in <see cref="RegistryDirectory"/>.
+    /// </summary>
+    public string? RegistryPostgresConnectionString { get; set; }
+
     /// <summary>Checkpoint registered as the first version when the registry is empty.</summary>
     [Required(ErrorMessage = "Trainer:InitialCheckpoint is required: the checkpoint the scorers start with.")]
     public string InitialCheckpoint { get; set; } = string.Empty;

@@ -49,6 +49,7 @@ public sealed class RetrainRejectionTests
                 HumanLabelWeight = 20,
                 HumanHoldOutFraction = 0,
                 Epochs = 4,
+                RegistryPostgresConnectionString = TestSupport.PostgresConnectionString(),
             }),
             TimeProvider.System,
             NullLogger<RetrainCoordinator>.Instance);
@@ -76,5 +77,10 @@ public sealed class RetrainRejectionTests
         Assert.Equal(current.Version, record.ParentVersion);
         Assert.Equal(inverted.Count, record.LabelCount);
         Assert.Contains("below the current", record.Reason);
+
+        // The production table mirrors the file registry.
+        var table = await new PostgresModelRegistry(TestSupport.PostgresConnectionString()).ListAsync(CancellationToken.None);
+        Assert.Equal(ModelStatus.Rejected, table.Single(r => r.Version == rejected.CandidateVersion).Status);
+        Assert.Equal(current.Version, (await new PostgresModelRegistry(TestSupport.PostgresConnectionString()).GetCurrentAsync(CancellationToken.None))!.Version);
     }
 }
