@@ -47,8 +47,8 @@ public sealed record FineTuneReport(
 /// <summary>
 /// Fine-tunes a reward model from an existing checkpoint on weighted preference pairs with the Bradley-Terry loss
 /// <c>sum(w * -log sigmoid(s_chosen - s_rejected)) / sum(w)</c>. The image tower stays frozen, so image embeddings
-/// are computed once and the text tower and reward head learn; the tokenizer is kept, so words it has never seen
-/// stay unknown tokens.
+/// are computed once and the text tower and reward head learn. The tokenizer is kept, so words it has never seen
+/// split into known WordPiece tokens, or become unknown tokens in word-level checkpoints.
 /// </summary>
 public static class RewardFineTuner
 {
