@@ -208,7 +208,7 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
             var pooled = (x * weights).sum(1) / weights.sum(1).clamp_min(1f);
             if (_endTokenPooling)
             {
-                // Real tokens form a prefix of each row, so the last one sits at (count - 1); count is at least 1.
+                // Real tokens form a prefix of each row, so the last one sits at count - 1. The count is at least 1 because of <bos>.
                 var last = (keep.sum(1) - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, x.shape[2]);
                 pooled = torch.cat([pooled, x.gather(1, last).squeeze(1)], dim: -1);
             }

@@ -32,7 +32,7 @@ public sealed record TrainingOptions
     public bool CharacterPieces { get; init; } = true;
 
     /// <summary>Epochs of stage 1, contrastive pre-training of both towers.</summary>
-    public int ContrastiveEpochs { get; init; } = 30;
+    public int ContrastiveEpochs { get; init; } = 20;
 
     /// <summary>Image-caption pairs per contrastive step.</summary>
     public int ContrastiveBatchSize { get; init; } = 64;
@@ -40,7 +40,7 @@ public sealed record TrainingOptions
     public double ContrastiveLearningRate { get; init; } = 1e-3;
 
     /// <summary>Epochs of stage 2, Bradley-Terry training on preference pairs with the image tower frozen.</summary>
-    public int PreferenceEpochs { get; init; } = 8;
+    public int PreferenceEpochs { get; init; } = 4;
 
     /// <summary>Preference pairs per stage-2 step.</summary>
     public int PreferenceBatchSize { get; init; } = 128;
@@ -68,7 +68,7 @@ public sealed record TrainingOptions
     /// Independent draws of the defects for every chosen caption (each with its own relevance pairs). Most defects
     /// are random (which word is swapped, where the text is cut), so more draws give more distinct rejected texts.
     /// </summary>
-    public int DefectDrawsPerCaption { get; init; } = 2;
+    public int DefectDrawsPerCaption { get; init; } = 1;
 
     /// <summary>
     /// Chosen/rejected JSONL files (see <see cref="PreferenceFileReader"/>) whose pairs join the synthetic pairs in

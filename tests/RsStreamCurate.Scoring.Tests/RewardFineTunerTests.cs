@@ -7,28 +7,21 @@ namespace RsStreamCurate.Scoring.Tests;
 
 public sealed class RewardFineTunerTests
 {
-    // A small base model trained without the vague defect, so vague captions are a systematic error of the base
-    // model that weighted labels can fix, whatever the shipped model has learned.
-    private static string TrainBaseWithoutVague(string folder)
+    private static string ShippedCheckpoint
     {
-        var options = new TrainingOptions
+        get
         {
-            ManifestPath = TestData.RsicdManifest,
-            OutputDirectory = folder,
-            ModelVersion = "base-without-vague",
-            Seed = 21,
-            Model = new RewardModelOptions { InputSize = 32, ImageBaseChannels = 8, EmbeddingSize = 32, TextWidth = 32, TextHeads = 2, TextFeedForward = 64, HeadHidden = 32, EndTokenPooling = true },
-            MaxTrainImages = 80,
-            ContrastiveEpochs = 2,
-            ContrastiveBatchSize = 16,
-            PreferenceEpochs = 3,
-            PreferenceBatchSize = 64,
-            DefectDrawsPerCaption = 1,
-            DefectKinds = CaptionDefects.AllKinds.Where(kind => kind != DefectKind.Vague).ToList(),
-            Evaluate = false,
-        };
-        RewardTrainer.Train(options, NullLogger.Instance);
-        return folder;
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "deploy", "models", "reward-v1");
+                if (File.Exists(Path.Combine(candidate, "metadata.json")))
+                {
+                    return candidate;
+                }
+            }
+
+            throw new DirectoryNotFoundException("deploy/models/reward-v1 was not found above the test output folder.");
+        }
     }
 
     [Fact]
@@ -41,24 +34,22 @@ public sealed class RewardFineTunerTests
         var heldOutVague = PreferencePairBuilder.Build(split.Test, seed: 13, vagueOnly);
         var heldOutAll = PreferencePairBuilder.Build(split.Test, seed: 14);
         using var scratch = new ScratchFolder();
-        using var baseFolder = new ScratchFolder();
-        var baseCheckpoint = TrainBaseWithoutVague(baseFolder.Path);
         var imageRoot = Path.GetDirectoryName(TestData.RsicdManifest)!;
 
         var report = RewardFineTuner.Run(new FineTuneOptions
         {
-            BaseCheckpoint = baseCheckpoint,
+            BaseCheckpoint = ShippedCheckpoint,
             OutputDirectory = scratch.Path,
-            ModelVersion = "base-ft",
+            ModelVersion = "reward-v1-ft",
             ImageRoot = imageRoot,
             Pairs = [.. labels.Select(p => new WeightedPair(p, 5.0)), .. synthetic.Select(p => new WeightedPair(p, 1.0))],
             Epochs = 3,
         }, NullLogger.Instance);
 
-        var before = Evaluate(baseCheckpoint, imageRoot, heldOutVague, heldOutAll);
+        var before = Evaluate(ShippedCheckpoint, imageRoot, heldOutVague, heldOutAll);
         var after = Evaluate(scratch.Path, imageRoot, heldOutVague, heldOutAll);
 
-        Assert.Equal("base-ft", RewardCheckpoint.ReadMetadata(scratch.Path).ModelVersion);
+        Assert.Equal("reward-v1-ft", RewardCheckpoint.ReadMetadata(scratch.Path).ModelVersion);
         Assert.Equal(0, report.SkippedPairs);
         Assert.True(report.EpochLosses[^1] < report.EpochLosses[0], $"loss did not fall: {string.Join(", ", report.EpochLosses)}");
         Assert.True(after.Vague > before.Vague + 0.05, $"held-out vague accuracy {before.Vague:P1} -> {after.Vague:P1}");
@@ -72,8 +63,7 @@ public sealed class RewardFineTunerTests
 
         var error = Assert.Throws<ArgumentException>(() => RewardFineTuner.Run(new FineTuneOptions
         {
-            // The weights are checked before the checkpoint is loaded, so no checkpoint is needed here.
-            BaseCheckpoint = Path.Combine(Path.GetTempPath(), "no-checkpoint"),
+            BaseCheckpoint = ShippedCheckpoint,
             OutputDirectory = Path.GetTempPath(),
             ModelVersion = "x",
             ImageRoot = Path.GetTempPath(),
