@@ -4,6 +4,7 @@ using TorchSharp;
 
 namespace RsStreamCurate.Scoring.Tests;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class RewardTrainerTests : IDisposable
 {
     private readonly DirectoryInfo _scratch = TestData.CreateScratchFolder();
