@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace RsStreamCurate.Scoring;
 
@@ -16,18 +17,25 @@ public interface ICaptionTokenizer
 
     /// <summary>
     /// Writes the ids of <paramref name="text"/> into <paramref name="ids"/> (length <see cref="MaxLength"/>):
-    /// <c>&lt;bos&gt;</c>, one id per word, <c>&lt;eos&gt;</c>, then padding. A text too long for
+    /// <c>&lt;bos&gt;</c>, the token ids, <c>&lt;eos&gt;</c>, then padding. A text too long for
     /// <see cref="MaxLength"/> is cut and gets no <c>&lt;eos&gt;</c>.
     /// </summary>
     void Encode(string text, Span<long> ids);
 }
 
 /// <summary>
-/// Word-level tokenizer: lower-cases, replaces every character that is not a letter or digit with a space and
-/// splits on whitespace. Words seen fewer than the minimum count in the training text map to <c>&lt;unk&gt;</c>.
-/// Every sequence starts with <c>&lt;bos&gt;</c>, so an empty caption still has one real token, and a complete
-/// sequence ends with <c>&lt;eos&gt;</c>, so the text tower can tell a finished sentence from a cut one.
+/// WordPiece tokenizer (Microsoft.ML.Tokenizers <see cref="WordPieceTokenizer"/>) over a vocabulary built from the
+/// training captions, so nothing is downloaded at run time. The text is lower-cased and every character that is not
+/// a letter or digit becomes a space. The vocabulary has the special tokens, then the whole words seen at least the
+/// minimum count, then every character seen as a word start and as a <c>##</c> continuation. A rare or misspelled
+/// word is therefore split into known pieces instead of mapping to <c>&lt;unk&gt;</c>. Every sequence starts with
+/// <c>&lt;bos&gt;</c>, so an empty caption still has one real token, and a complete sequence ends with
+/// <c>&lt;eos&gt;</c>, so the text tower can tell a finished sentence from a cut one.
 /// </summary>
+/// <remarks>
+/// A vocabulary without character pieces (the word-level checkpoints of format 1) gives the same ids as before:
+/// WordPiece maps a word that it cannot split into known pieces to <c>&lt;unk&gt;</c>.
+/// </remarks>
 public sealed class CaptionTokenizer : ICaptionTokenizer
 {
     public const string PadToken = "<pad>";
@@ -35,7 +43,10 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
     public const string BeginToken = "<bos>";
     public const string EndToken = "<eos>";
 
-    private readonly Dictionary<string, int> _ids;
+    /// <summary>Prefix of a WordPiece token that continues a word, as in BERT vocabularies.</summary>
+    public const string ContinuationPrefix = "##";
+
+    private readonly WordPieceTokenizer _wordPiece;
 
     public CaptionTokenizer(IReadOnlyList<string> vocabulary, int maxLength)
     {
@@ -50,20 +61,33 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
             throw new ArgumentException($"The vocabulary must start with {PadToken}, {UnknownToken}, {BeginToken} and {EndToken}.", nameof(vocabulary));
         }
 
-        _ids = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
-        for (int i = 0; i < vocabulary.Count; i++)
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var token in vocabulary)
         {
-            if (!_ids.TryAdd(vocabulary[i], i))
+            if (string.IsNullOrEmpty(token) || token.Any(char.IsWhiteSpace))
             {
-                throw new ArgumentException($"The vocabulary contains '{vocabulary[i]}' twice.", nameof(vocabulary));
+                throw new ArgumentException($"The vocabulary contains the empty or whitespace token '{token}'.", nameof(vocabulary));
+            }
+
+            if (!seen.Add(token))
+            {
+                throw new ArgumentException($"The vocabulary contains '{token}' twice.", nameof(vocabulary));
             }
         }
+
+        // The WordPiece vocabulary format is one token per line, the line number being the id.
+        using var vocabularyStream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', vocabulary) + "\n"));
+        _wordPiece = WordPieceTokenizer.Create(vocabularyStream, new WordPieceOptions
+        {
+            UnknownToken = UnknownToken,
+            ContinuingSubwordPrefix = ContinuationPrefix,
+        });
 
         Vocabulary = vocabulary.ToArray();
         MaxLength = maxLength;
     }
 
-    /// <summary>Words by id; the first four are the special tokens.</summary>
+    /// <summary>Tokens by id; the first four are the special tokens.</summary>
     public IReadOnlyList<string> Vocabulary { get; }
 
     public int VocabularySize => Vocabulary.Count;
@@ -79,18 +103,24 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
     public int EndId => 3;
 
     /// <summary>
-    /// Builds a vocabulary from training captions: words with at least <paramref name="minCount"/>
-    /// occurrences, most frequent first, ties in ordinal order so that the result is deterministic.
+    /// Builds a WordPiece vocabulary from training captions: words with at least <paramref name="minCount"/>
+    /// occurrences, most frequent first with ties in ordinal order, then each character seen as a word start and
+    /// as a <c>##</c> continuation, in ordinal order. The same captions give the same vocabulary.
     /// </summary>
-    public static CaptionTokenizer Build(IEnumerable<string> captions, int minCount, int maxLength)
+    public static CaptionTokenizer Build(IEnumerable<string> captions, int minCount, int maxLength, bool characterPieces = true)
     {
         ArgumentNullException.ThrowIfNull(captions);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var characters = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var caption in captions)
         {
             foreach (var word in SplitWords(caption))
             {
                 counts[word] = counts.GetValueOrDefault(word) + 1;
+                foreach (var c in word)
+                {
+                    characters.Add(c.ToString());
+                }
             }
         }
 
@@ -98,9 +128,19 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
             .Where(pair => pair.Value >= minCount)
             .OrderByDescending(pair => pair.Value)
             .ThenBy(pair => pair.Key, StringComparer.Ordinal)
-            .Select(pair => pair.Key);
+            .Select(pair => pair.Key)
+            .ToList();
 
-        return new CaptionTokenizer([PadToken, UnknownToken, BeginToken, EndToken, .. words], maxLength);
+        var tokens = new List<string> { PadToken, UnknownToken, BeginToken, EndToken };
+        tokens.AddRange(words);
+        if (characterPieces)
+        {
+            var known = words.ToHashSet(StringComparer.Ordinal);
+            tokens.AddRange(characters.Where(c => !known.Contains(c)));
+            tokens.AddRange(characters.Select(c => ContinuationPrefix + c));
+        }
+
+        return new CaptionTokenizer(tokens, maxLength);
     }
 
     public void Encode(string text, Span<long> ids)
@@ -113,20 +153,31 @@ public sealed class CaptionTokenizer : ICaptionTokenizer
         ids.Fill(PadId);
         ids[0] = BeginId;
         int position = 1;
-        foreach (var word in SplitWords(text ?? ""))
+        var normalised = string.Join(' ', SplitWords(text ?? ""));
+        if (normalised.Length > 0)
         {
-            if (position == MaxLength)
+            foreach (var id in _wordPiece.EncodeToIds(normalised))
             {
-                break;
-            }
+                if (position == MaxLength)
+                {
+                    break;
+                }
 
-            ids[position++] = _ids.GetValueOrDefault(word, UnknownId);
+                ids[position++] = id;
+            }
         }
 
         if (position < MaxLength)
         {
             ids[position] = EndId;
         }
+    }
+
+    /// <summary>Returns the tokens of a caption as strings, without the special tokens, for inspection and tests.</summary>
+    public IReadOnlyList<string> Tokenize(string text)
+    {
+        var normalised = string.Join(' ', SplitWords(text ?? ""));
+        return normalised.Length == 0 ? [] : _wordPiece.EncodeToIds(normalised).Select(id => Vocabulary[id]).ToList();
     }
 
     /// <summary>Returns the lower-case words of a caption, with punctuation removed.</summary>

@@ -36,7 +36,10 @@ public sealed record TrainingLineage
     /// <summary>Manifest path as given to the trainer.</summary>
     public required string Manifest { get; init; }
 
-    /// <summary>SHA-256 (hex) over one canonical line per training image, in manifest order.</summary>
+    /// <summary>
+    /// SHA-256 (hex) over the manifest lines of the training images, in manifest order, followed by the bytes of
+    /// each imported preference file.
+    /// </summary>
     public required string DataDigest { get; init; }
 
     public required int TrainImageCount { get; init; }
@@ -44,6 +47,12 @@ public sealed record TrainingLineage
     public required int ContrastivePairCount { get; init; }
 
     public required int PreferencePairCount { get; init; }
+
+    /// <summary>Pairs imported from preference files, included in <see cref="PreferencePairCount"/>.</summary>
+    public int ImportedPairCount { get; init; }
+
+    /// <summary>Preference files whose pairs were imported, as given to the trainer; their contents are in <see cref="DataDigest"/>.</summary>
+    public IReadOnlyList<string>? PreferenceFiles { get; init; }
 
     /// <summary>Defect kinds of the rejected training captions, by snake_case name.</summary>
     public IReadOnlyList<string>? DefectKinds { get; init; }
@@ -71,6 +80,12 @@ public sealed record EvaluationMetrics
 
     /// <summary>Accuracy by rejected-caption kind (a defect kind or <c>relevance</c>).</summary>
     public required IReadOnlyDictionary<string, PairAccuracy> ByKind { get; init; }
+
+    /// <summary>
+    /// Accuracy by quality dimension (relevance, specificity, completeness, clarity, richness), pooling the kinds
+    /// of each dimension; relevance pairs count towards relevance. Null in checkpoints written before it existed.
+    /// </summary>
+    public IReadOnlyDictionary<string, PairAccuracy>? ByDimension { get; init; }
 
     /// <summary>CLIP-score accuracy of the encoder right after contrastive pre-training, before the preference stage.</summary>
     public double? PretrainedClipScoreAccuracy { get; init; }

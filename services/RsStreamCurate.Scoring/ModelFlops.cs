@@ -39,14 +39,16 @@ public sealed record ModelFlops(long ImageTower, long TextTower, long Head)
         image += 2 * inputs * options.EmbeddingSize;
 
         // Text tower: per layer, the QKV projection, the two attention products, the output projection and the
-        // feed-forward block over every token position. The pooled vector is then projected once.
+        // feed-forward block over every token position. The pooled vector (the mean, or the mean and the last
+        // token's state) is then projected once.
         long length = options.MaxTokens;
         long width = options.TextWidth;
         long perLayer = 2 * length * width * 3 * width
             + 2 * 2 * length * length * width
             + 2 * length * width * width
             + 2 * 2 * length * width * options.TextFeedForward;
-        long text = options.TextLayers * perLayer + 2 * width * options.EmbeddingSize;
+        long pooledWidth = options.EndTokenPooling ? 2 * width : width;
+        long text = options.TextLayers * perLayer + 2 * pooledWidth * options.EmbeddingSize;
 
         // Head: a linear layer on [image, text, image * text, |image - text|], the output unit and the cosine.
         long fused = 4L * options.EmbeddingSize;

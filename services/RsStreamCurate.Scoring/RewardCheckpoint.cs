@@ -11,7 +11,11 @@ public sealed class RewardCheckpoint : IDisposable
 {
     public const string ModelFileName = "model.bin";
     public const string MetadataFileName = "metadata.json";
-    public const string TokenizerKind = "word";
+    /// <summary>Tokenizer kind written by this build.</summary>
+    public const string TokenizerKind = "wordpiece";
+
+    // Word-level vocabularies of earlier checkpoints give the same ids through the WordPiece tokenizer.
+    private const string LegacyTokenizerKind = "word";
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -89,9 +93,10 @@ public sealed class RewardCheckpoint : IDisposable
                 $"Checkpoint {directory} has format version {metadata.FormatVersion}; this build reads only version {CheckpointMetadata.CurrentFormatVersion}.");
         }
 
-        if (metadata.Tokenizer.Kind != TokenizerKind)
+        if (metadata.Tokenizer.Kind is not (TokenizerKind or LegacyTokenizerKind))
         {
-            throw new InvalidDataException($"Checkpoint {directory} uses tokenizer '{metadata.Tokenizer.Kind}'; this build reads only '{TokenizerKind}'.");
+            throw new InvalidDataException(
+                $"Checkpoint {directory} uses tokenizer '{metadata.Tokenizer.Kind}'; this build reads only '{TokenizerKind}' and '{LegacyTokenizerKind}'.");
         }
 
         return metadata;

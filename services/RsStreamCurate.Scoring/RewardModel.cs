@@ -160,7 +160,10 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
         }
     }
 
-    /// <summary>Token and position embeddings, pre-norm transformer encoder layers, masked mean pooling and a projection.</summary>
+    /// <summary>
+    /// Token and position embeddings, pre-norm transformer encoder layers, masked mean pooling (optionally
+    /// concatenated with the last real token's state) and a projection.
+    /// </summary>
     private sealed class TextTower : nn.Module<Tensor, Tensor>
     {
         private readonly Embedding token_embedding;
@@ -169,15 +172,17 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
         private readonly LayerNorm final_norm;
         private readonly Dropout dropout;
         private readonly Linear projection;
+        private readonly bool _endTokenPooling;
 
         public TextTower(RewardModelOptions options) : base(nameof(TextTower))
         {
+            _endTokenPooling = options.EndTokenPooling;
             token_embedding = nn.Embedding(options.VocabularySize, options.TextWidth);
             position_embedding = nn.Parameter(torch.randn(options.MaxTokens, options.TextWidth) * 0.02f);
             layers = nn.ModuleList(Enumerable.Range(0, options.TextLayers).Select(_ => new EncoderLayer(options)).ToArray());
             final_norm = nn.LayerNorm(options.TextWidth);
             dropout = nn.Dropout(options.Dropout);
-            projection = nn.Linear(options.TextWidth, options.EmbeddingSize);
+            projection = nn.Linear(options.EndTokenPooling ? 2L * options.TextWidth : options.TextWidth, options.EmbeddingSize);
             RegisterComponents();
         }
 
@@ -201,6 +206,13 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
             x = final_norm.call(x);
             var weights = keep.unsqueeze(-1).to_type(x.dtype);
             var pooled = (x * weights).sum(1) / weights.sum(1).clamp_min(1f);
+            if (_endTokenPooling)
+            {
+                // Real tokens form a prefix of each row, so the last one sits at count - 1. The count is at least 1 because of <bos>.
+                var last = (keep.sum(1) - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, x.shape[2]);
+                pooled = torch.cat([pooled, x.gather(1, last).squeeze(1)], dim: -1);
+            }
+
             return projection.call(pooled).MoveToOuterDisposeScope();
         }
     }

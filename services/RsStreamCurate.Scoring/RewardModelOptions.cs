@@ -27,6 +27,13 @@ public sealed record RewardModelOptions
     /// <summary>Number of token ids; set from the tokenizer.</summary>
     public int VocabularySize { get; init; }
 
+    /// <summary>
+    /// Pool the text tower output as the masked mean concatenated with the state of the last real token
+    /// (<c>&lt;eos&gt;</c> for a complete caption). The last token's state shows how the sentence ends, which a mean
+    /// blurs, so a cut-off caption is easier to tell apart. False keeps mean pooling only.
+    /// </summary>
+    public bool EndTokenPooling { get; init; }
+
     /// <summary>Hidden size of the scalar reward head.</summary>
     public int HeadHidden { get; init; } = 256;
 

@@ -26,8 +26,15 @@ public sealed record EvaluationOptions
     public bool WriteToCheckpoint { get; init; }
 }
 
-/// <summary>Result of one evaluation: which model, and its held-out pair accuracies.</summary>
-public sealed record EvaluationReport(string ModelVersion, EvaluationMetrics Metrics, int SkippedPairs);
+/// <summary>Result of one evaluation: which model, its held-out pair accuracies and the scores behind them.</summary>
+public sealed record EvaluationReport(string ModelVersion, EvaluationMetrics Metrics, int SkippedPairs)
+{
+    /// <summary>Scores of every evaluated pair, in pair order, for plots of the score distributions.</summary>
+    public IReadOnlyList<ScoredPreferencePair> Scores { get; init; } = [];
+}
+
+/// <summary>Learned reward and CLIP-score (cosine) of the chosen and the rejected caption of one held-out pair.</summary>
+public sealed record ScoredPreferencePair(string Kind, double ChosenScore, double RejectedScore, double ChosenClipScore, double RejectedClipScore);
 
 /// <summary>
 /// Measures held-out preference-pair accuracy: the fraction of pairs where the chosen caption scores strictly
@@ -78,7 +85,9 @@ public static class RewardEvaluator
         defectKinds ??= CaptionDefects.AllKinds;
         var pairs = PreferencePairBuilder.Build(testEntries, seed, new PreferencePairOptions { DefectKinds = defectKinds, RelevancePairsPerCaption = 1 });
         var tallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
+        var dimensionTallies = new Dictionary<string, Tally>(StringComparer.Ordinal);
         var overall = new Tally();
+        var scores = new List<ScoredPreferencePair>(pairs.Count);
         int skipped = 0;
 
         for (int start = 0; start < pairs.Count; start += BatchSize / 2)
@@ -108,6 +117,16 @@ public static class RewardEvaluator
                 }
 
                 tally.Add(learned, clip);
+                scores.Add(new ScoredPreferencePair(chunk[k].Kind, chosen.Score.Value, rejected.Score.Value, chosen.ClipScore.Value, rejected.ClipScore.Value));
+                if (DimensionOf(chunk[k].Kind) is { } dimension)
+                {
+                    if (!dimensionTallies.TryGetValue(dimension, out var dimensionTally))
+                    {
+                        dimensionTallies[dimension] = dimensionTally = new Tally();
+                    }
+
+                    dimensionTally.Add(learned, clip);
+                }
             }
         }
 
@@ -118,8 +137,34 @@ public static class RewardEvaluator
             DefectKinds = defectKinds.Select(CaptionDefects.Name).ToList(),
             Overall = overall.ToAccuracy(),
             ByKind = tallies.OrderBy(pair => pair.Key, StringComparer.Ordinal).ToDictionary(pair => pair.Key, pair => pair.Value.ToAccuracy()),
+            ByDimension = Enum.GetValues<QualityDimension>()
+                .Select(CaptionDefects.Name)
+                .Where(dimensionTallies.ContainsKey)
+                .ToDictionary(name => name, name => dimensionTallies[name].ToAccuracy()),
         };
-        return new EvaluationReport(scorer.ModelVersion, metrics, skipped);
+        return new EvaluationReport(scorer.ModelVersion, metrics, skipped) { Scores = scores };
+    }
+
+    /// <summary>
+    /// Returns the quality dimension name of a pair kind: the dimension of a defect kind, relevance for a caption
+    /// of another-label image, and null for other kinds (for example imported pairs).
+    /// </summary>
+    public static string? DimensionOf(string kind)
+    {
+        if (kind == PreferencePairBuilder.RelevanceKind)
+        {
+            return CaptionDefects.Name(QualityDimension.Relevance);
+        }
+
+        foreach (var defect in CaptionDefects.AllKinds)
+        {
+            if (CaptionDefects.Name(defect) == kind)
+            {
+                return CaptionDefects.Name(CaptionDefects.Dimension(defect));
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Logs the overall and per-kind accuracies of a report.</summary>
@@ -129,6 +174,11 @@ public static class RewardEvaluator
         logger.LogInformation(
             "Model {ModelVersion} on {ImageCount} test images: {Pairs} pairs, learned accuracy {Learned:P1}, CLIP-score accuracy {ClipScore:P1}, {Skipped} pairs skipped",
             report.ModelVersion, report.Metrics.ImageCount, overall.Pairs, overall.Learned, overall.ClipScore, report.SkippedPairs);
+        foreach (var (dimension, accuracy) in report.Metrics.ByDimension ?? new Dictionary<string, PairAccuracy>())
+        {
+            logger.LogInformation("  dimension {Dimension}: {Pairs} pairs, learned {Learned:P1}, CLIP-score {ClipScore:P1}", dimension, accuracy.Pairs, accuracy.Learned, accuracy.ClipScore);
+        }
+
         foreach (var (kind, accuracy) in report.Metrics.ByKind)
         {
             logger.LogInformation("  {Kind}: {Pairs} pairs, learned {Learned:P1}, CLIP-score {ClipScore:P1}", kind, accuracy.Pairs, accuracy.Learned, accuracy.ClipScore);

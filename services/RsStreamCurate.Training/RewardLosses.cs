@@ -43,6 +43,18 @@ public static class RewardLosses
         return F.softplus(-(chosenRewards - rejectedRewards)).mean();
     }
 
+    /// <summary>Weighted Bradley-Terry loss: sum of w * softplus(rejected - chosen), divided by the sum of the weights.</summary>
+    public static Tensor BradleyTerry(Tensor chosenRewards, Tensor rejectedRewards, Tensor weights)
+    {
+        if (!chosenRewards.shape.SequenceEqual(rejectedRewards.shape) || !chosenRewards.shape.SequenceEqual(weights.shape))
+        {
+            throw new ArgumentException(
+                $"Chosen rewards, rejected rewards and weights must have one shape; got ({string.Join(", ", chosenRewards.shape)}), ({string.Join(", ", rejectedRewards.shape)}) and ({string.Join(", ", weights.shape)}).");
+        }
+
+        return (F.softplus(-(chosenRewards - rejectedRewards)) * weights).sum() / weights.sum().clamp_min(1e-12);
+    }
+
     /// <summary>Returns a (B, B) bool tensor that is true where captions i and j are the same string.</summary>
     public static Tensor SameCaptionMask(IReadOnlyList<string> captions, Device device)
     {

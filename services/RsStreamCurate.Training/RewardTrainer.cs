@@ -65,7 +65,7 @@ public sealed class RewardTrainer
         }
 
         var captions = loaded.Select(PreferencePairBuilder.ChosenCaptions).ToList();
-        var tokenizer = CaptionTokenizer.Build(captions.SelectMany(c => c), _options.MinTokenCount, _options.Model.MaxTokens);
+        var tokenizer = CaptionTokenizer.Build(captions.SelectMany(c => c), _options.MinTokenCount, _options.Model.MaxTokens, _options.CharacterPieces);
         torch.manual_seed(_options.Seed);
         var model = new RewardModel(_options.Model with { VocabularySize = tokenizer.VocabularySize, MaxTokens = tokenizer.MaxLength });
         model.to(_device);
@@ -87,13 +87,24 @@ public sealed class RewardTrainer
         }
 
         var defectKinds = _options.DefectKinds ?? CaptionDefects.AllKinds;
-        var pairs = PreferencePairBuilder.Build(loaded, _options.Seed, new PreferencePairOptions
-        {
-            DefectKinds = defectKinds,
-            RelevancePairsPerCaption = _options.RelevancePairsPerCaption,
-        });
+        var synthetic = BuildSyntheticPairs(loaded, defectKinds);
+        var imageIndex = loaded.Select((entry, i) => (entry.ImageId, i)).ToDictionary(x => x.ImageId, x => x.i, StringComparer.Ordinal);
+        var pairs = synthetic.Select(pair => new TrainingPair(pair, imageIndex[pair.ImageId], 1f)).ToList();
+        var (imported, importedImages, skippedImported) = LoadImportedPairs(loaded.Count);
+        pairs.AddRange(imported);
         var stage2 = Stopwatch.StartNew();
-        var preferenceLosses = RunPreferenceStage(model, tokenizer, imageBatch, loaded, captions, pairs);
+        List<double> preferenceLosses;
+        if (importedImages is null)
+        {
+            preferenceLosses = RunPreferenceStage(model, tokenizer, imageBatch, captions, pairs);
+        }
+        else
+        {
+            using var allImages = torch.cat([imageBatch, importedImages], 0);
+            importedImages.Dispose();
+            preferenceLosses = RunPreferenceStage(model, tokenizer, allImages, captions, pairs);
+        }
+
         stage2.Stop();
 
         var lineage = new TrainingLineage
@@ -104,6 +115,8 @@ public sealed class RewardTrainer
             TrainImageCount = loaded.Count,
             ContrastivePairCount = captions.Sum(c => c.Count),
             PreferencePairCount = pairs.Count,
+            ImportedPairCount = imported.Count,
+            PreferenceFiles = _options.PreferenceFiles.Count > 0 ? _options.PreferenceFiles : null,
             DefectKinds = defectKinds.Select(CaptionDefects.Name).ToList(),
             Hyperparameters = DescribeHyperparameters(),
             TrainingSeconds = total.Elapsed.TotalSeconds,
@@ -139,6 +152,8 @@ public sealed class RewardTrainer
             SkippedImages = skipped,
             ContrastivePairs = lineage.ContrastivePairCount,
             PreferencePairs = pairs.Count,
+            ImportedPairs = imported.Count,
+            SkippedImportedPairs = skippedImported,
             ContrastiveEpochLosses = contrastiveLosses,
             PreferenceEpochLosses = preferenceLosses,
             ContrastiveSeconds = stage1.Elapsed.TotalSeconds,
@@ -166,6 +181,16 @@ public sealed class RewardTrainer
         foreach (var line in lines.Where(line => trainLines.Contains(line.LineNumber)))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(line.RawLine + "\n"));
+        }
+
+        foreach (var file in _options.PreferenceFiles)
+        {
+            if (!File.Exists(file))
+            {
+                throw new PreferenceFileException($"Preference file '{file}' was not found; pass a JSONL file with image, chosen and rejected fields.");
+            }
+
+            sha.AppendData(File.ReadAllBytes(file));
         }
 
         return (split, Convert.ToHexStringLower(sha.GetHashAndReset()));
@@ -197,6 +222,85 @@ public sealed class RewardTrainer
         }
 
         return (torch.tensor(flat, [pixels.Count, 3, size, size]).to(_device), loaded);
+    }
+
+    // One draw of every defect kind per chosen caption and draw, each draw with its own seed; a rejected text that
+    // an earlier draw already produced for the same chosen caption is left out, so no pair counts twice.
+    private List<PreferencePair> BuildSyntheticPairs(List<ManifestEntry> entries, IReadOnlyList<DefectKind> defectKinds)
+    {
+        var pairs = new List<PreferencePair>();
+        var seen = new HashSet<(string, string, string)>();
+        for (int draw = 0; draw < _options.DefectDrawsPerCaption; draw++)
+        {
+            var drawn = PreferencePairBuilder.Build(entries, _options.Seed + draw, new PreferencePairOptions
+            {
+                DefectKinds = defectKinds,
+                RelevancePairsPerCaption = _options.RelevancePairsPerCaption,
+            });
+            pairs.AddRange(drawn.Where(pair => seen.Add((pair.ImageId, pair.Chosen, pair.Rejected))));
+        }
+
+        return pairs;
+    }
+
+    // Reads the preference files and loads their images, which are appended after the training images, so the
+    // image index of an imported pair starts at firstImageIndex. Pairs whose image fails to load are logged and skipped.
+    private (List<TrainingPair> Pairs, Tensor? Images, int Skipped) LoadImportedPairs(int firstImageIndex)
+    {
+        var pairs = new List<TrainingPair>();
+        var pixels = new List<float[]>();
+        int skipped = 0;
+        int pixelCount = 0;
+        foreach (var file in _options.PreferenceFiles)
+        {
+            var root = _options.PreferenceImageRoot ?? Path.GetDirectoryName(Path.GetFullPath(file))!;
+            var loader = new ImageLoader(new ImageLoaderOptions { ImageRoot = root, InputSize = _options.Model.InputSize });
+            pixelCount = loader.PixelCount;
+            var indexByPath = new Dictionary<string, int>(StringComparer.Ordinal);
+            var filePairs = PreferenceFileReader.Read(file);
+            foreach (var pair in filePairs)
+            {
+                if (!indexByPath.TryGetValue(pair.ImagePath, out int index))
+                {
+                    try
+                    {
+                        pixels.Add(loader.Load(pair.ImagePath));
+                        index = firstImageIndex + pixels.Count - 1;
+                    }
+                    catch (ImageLoadException ex)
+                    {
+                        _logger.LogWarning("Skipping pairs of image {ImagePath} in {File}: {Reason}: {Detail}", pair.ImagePath, file, ex.Reason, ex.Message);
+                        index = -1;
+                    }
+
+                    indexByPath[pair.ImagePath] = index;
+                }
+
+                if (index < 0)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                pairs.Add(new TrainingPair(pair, index, (float)_options.ImportedPairWeight));
+            }
+
+            _logger.LogInformation("Imported {Pairs} preference pairs from {File} with weight {Weight}", filePairs.Count, file, _options.ImportedPairWeight);
+        }
+
+        if (pixels.Count == 0)
+        {
+            return (pairs, null, skipped);
+        }
+
+        int size = _options.Model.InputSize;
+        var flat = new float[pixels.Count * pixelCount];
+        for (int i = 0; i < pixels.Count; i++)
+        {
+            pixels[i].CopyTo(flat, i * pixelCount);
+        }
+
+        return (pairs, torch.tensor(flat, [pixels.Count, 3, size, size]).to(_device), skipped);
     }
 
     private List<double> RunContrastiveStage(RewardModel model, CaptionTokenizer tokenizer, Tensor images, List<IReadOnlyList<string>> captions)
@@ -245,9 +349,10 @@ public sealed class RewardTrainer
         return losses;
     }
 
+    // Images holds the training images first (aligned with captions) and then the imported images.
     private List<double> RunPreferenceStage(
-        RewardModel model, CaptionTokenizer tokenizer, Tensor images, List<ManifestEntry> entries,
-        List<IReadOnlyList<string>> captions, IReadOnlyList<PreferencePair> pairs)
+        RewardModel model, CaptionTokenizer tokenizer, Tensor images,
+        List<IReadOnlyList<string>> captions, IReadOnlyList<TrainingPair> pairs)
     {
         var losses = new List<double>();
         if (_options.PreferenceEpochs == 0 || pairs.Count == 0)
@@ -261,7 +366,6 @@ public sealed class RewardTrainer
         }
 
         using var variants = EncodeDihedralVariants(model, images);
-        var imageIndex = entries.Select((entry, i) => (entry.ImageId, i)).ToDictionary(x => x.ImageId, x => x.i, StringComparer.Ordinal);
         var usable = Enumerable.Range(0, captions.Count).Where(i => captions[i].Count > 0).ToArray();
         int contrastiveBatch = Math.Min(_options.ContrastiveBatchSize, usable.Length);
 
@@ -281,11 +385,12 @@ public sealed class RewardTrainer
             {
                 using var scope = torch.NewDisposeScope();
                 var batch = order[start..Math.Min(order.Length, start + _options.PreferenceBatchSize)].Select(i => pairs[i]).ToList();
-                var pairImages = PickVariants(variants, batch.Select(p => imageIndex[p.ImageId]).ToArray());
-                var texts = model.EncodeTexts(Tokenize(tokenizer, [.. batch.Select(p => p.Chosen), .. batch.Select(p => p.Rejected)]));
+                var pairImages = PickVariants(variants, batch.Select(p => p.ImageIndex).ToArray());
+                var texts = model.EncodeTexts(Tokenize(tokenizer, [.. batch.Select(p => p.Pair.Chosen), .. batch.Select(p => p.Pair.Rejected)]));
                 var chosen = model.Reward(pairImages, texts[..batch.Count]);
                 var rejected = model.Reward(pairImages, texts[batch.Count..]);
-                var preferenceLoss = RewardLosses.BradleyTerry(chosen, rejected);
+                var weights = torch.tensor(batch.Select(p => p.Weight).ToArray()).to(_device);
+                var preferenceLoss = RewardLosses.BradleyTerry(chosen, rejected, weights);
 
                 var loss = preferenceLoss;
                 if (_options.PreferenceContrastiveWeight > 0 && contrastiveBatch >= 2)
@@ -414,7 +519,13 @@ public sealed class RewardTrainer
         ["weight_decay"] = _options.WeightDecay,
         ["relevance_pairs_per_caption"] = _options.RelevancePairsPerCaption,
         ["min_token_count"] = _options.MinTokenCount,
+        ["character_pieces"] = _options.CharacterPieces ? 1 : 0,
+        ["defect_draws_per_caption"] = _options.DefectDrawsPerCaption,
+        ["imported_pair_weight"] = _options.ImportedPairWeight,
         ["augment"] = _options.Augment ? 1 : 0,
         ["evaluation_seed"] = _options.EvaluationSeed,
     };
 }
+
+/// <summary>A preference pair with the row of its image in the stage-2 image tensor and its loss weight.</summary>
+internal sealed record TrainingPair(PreferencePair Pair, int ImageIndex, float Weight);

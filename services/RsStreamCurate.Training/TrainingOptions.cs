@@ -3,7 +3,7 @@ using RsStreamCurate.Synthesis;
 
 namespace RsStreamCurate.Training;
 
-/// <summary>Settings of <see cref="RewardTrainer.Train"/>. The defaults train the shipped <c>reward-v1</c> model.</summary>
+/// <summary>Settings of <see cref="RewardTrainer.Train"/>. The defaults train the shipped <c>reward-v2</c> model.</summary>
 public sealed record TrainingOptions
 {
     /// <summary>RSICD-style JSONL manifest; its train and val images are used for training.</summary>
@@ -15,19 +15,24 @@ public sealed record TrainingOptions
     /// <summary>Checkpoint directory to write (created if missing, files in it replaced).</summary>
     public required string OutputDirectory { get; init; }
 
-    public string ModelVersion { get; init; } = "reward-v1";
+    public string ModelVersion { get; init; } = "reward-v2";
 
     /// <summary>Seed of weight initialisation, shuffling, augmentation and preference pairs.</summary>
     public int Seed { get; init; } = 7;
 
     /// <summary>Model shape; <see cref="RewardModelOptions.VocabularySize"/> and <see cref="RewardModelOptions.MaxTokens"/> are set from the tokenizer.</summary>
-    public RewardModelOptions Model { get; init; } = new();
+    public RewardModelOptions Model { get; init; } = new() { EndTokenPooling = true };
 
-    /// <summary>Words seen fewer times than this in the training captions map to &lt;unk&gt;.</summary>
+    /// <summary>Words seen fewer times than this in the training captions get no whole-word token.</summary>
     public int MinTokenCount { get; init; } = 2;
 
+    /// <summary>
+    /// Add every character as a WordPiece token, so rarer words split into pieces; false maps them to &lt;unk&gt;.
+    /// </summary>
+    public bool CharacterPieces { get; init; } = true;
+
     /// <summary>Epochs of stage 1, contrastive pre-training of both towers.</summary>
-    public int ContrastiveEpochs { get; init; } = 30;
+    public int ContrastiveEpochs { get; init; } = 20;
 
     /// <summary>Image-caption pairs per contrastive step.</summary>
     public int ContrastiveBatchSize { get; init; } = 64;
@@ -35,7 +40,7 @@ public sealed record TrainingOptions
     public double ContrastiveLearningRate { get; init; } = 1e-3;
 
     /// <summary>Epochs of stage 2, Bradley-Terry training on preference pairs with the image tower frozen.</summary>
-    public int PreferenceEpochs { get; init; } = 12;
+    public int PreferenceEpochs { get; init; } = 4;
 
     /// <summary>Preference pairs per stage-2 step.</summary>
     public int PreferenceBatchSize { get; init; } = 128;
@@ -58,6 +63,24 @@ public sealed record TrainingOptions
     /// Evaluation always uses one, so held-out accuracies stay comparable across runs.
     /// </summary>
     public int RelevancePairsPerCaption { get; init; } = 2;
+
+    /// <summary>
+    /// Independent draws of the defects for every chosen caption (each with its own relevance pairs). Most defects
+    /// are random (which word is swapped, where the text is cut), so more draws give more distinct rejected texts.
+    /// </summary>
+    public int DefectDrawsPerCaption { get; init; } = 1;
+
+    /// <summary>
+    /// Chosen/rejected JSONL files (see <see cref="PreferenceFileReader"/>) whose pairs join the synthetic pairs in
+    /// stage 2. Image paths are relative to <see cref="PreferenceImageRoot"/>, or to each file's folder when unset.
+    /// </summary>
+    public IReadOnlyList<string> PreferenceFiles { get; init; } = [];
+
+    /// <summary>Folder that image paths in <see cref="PreferenceFiles"/> are relative to; null uses each file's folder.</summary>
+    public string? PreferenceImageRoot { get; init; }
+
+    /// <summary>Weight of each imported pair in the Bradley-Terry loss; a synthetic pair has weight 1.</summary>
+    public double ImportedPairWeight { get; init; } = 1.0;
 
     /// <summary>Apply random flips and 90-degree rotations to training images.</summary>
     public bool Augment { get; init; } = true;
@@ -88,6 +111,17 @@ public sealed record TrainingOptions
         if (ContrastiveLearningRate <= 0 || PreferenceLearningRate <= 0 || WeightDecay < 0 || PreferenceContrastiveWeight < 0)
         {
             throw new ArgumentException("Learning rates must be positive, and WeightDecay and PreferenceContrastiveWeight non-negative.");
+        }
+
+        if (DefectDrawsPerCaption < 1 || ImportedPairWeight <= 0 || !double.IsFinite(ImportedPairWeight))
+        {
+            throw new ArgumentException(
+                $"DefectDrawsPerCaption must be at least 1 and ImportedPairWeight positive and finite (got {DefectDrawsPerCaption}, {ImportedPairWeight}).");
+        }
+
+        if (PreferenceFiles.FirstOrDefault(string.IsNullOrWhiteSpace) is not null)
+        {
+            throw new ArgumentException("PreferenceFiles contains an empty path.", nameof(PreferenceFiles));
         }
 
         if (RelevancePairsPerCaption < 0)
@@ -122,6 +156,12 @@ public sealed record TrainingReport
     public required int ContrastivePairs { get; init; }
 
     public required int PreferencePairs { get; init; }
+
+    /// <summary>Pairs read from <see cref="TrainingOptions.PreferenceFiles"/> and used in stage 2.</summary>
+    public int ImportedPairs { get; init; }
+
+    /// <summary>Imported pairs left out because their image could not be loaded.</summary>
+    public int SkippedImportedPairs { get; init; }
 
     /// <summary>Mean stage-1 loss of each epoch.</summary>
     public required IReadOnlyList<double> ContrastiveEpochLosses { get; init; }

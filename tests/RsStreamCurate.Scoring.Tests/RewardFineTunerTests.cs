@@ -5,6 +5,7 @@ using RsStreamCurate.Training.Retraining;
 
 namespace RsStreamCurate.Scoring.Tests;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class RewardFineTunerTests
 {
     private static string ShippedCheckpoint

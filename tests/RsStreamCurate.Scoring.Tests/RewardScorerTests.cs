@@ -3,6 +3,7 @@ using TorchSharp;
 
 namespace RsStreamCurate.Scoring.Tests;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class RewardScorerTests : IDisposable
 {
     private static readonly string[] Images = ["airport_10.jpg", "beach_10.jpg", "forest_102.jpg"];

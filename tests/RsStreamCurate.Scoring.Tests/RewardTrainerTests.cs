@@ -4,6 +4,7 @@ using TorchSharp;
 
 namespace RsStreamCurate.Scoring.Tests;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class RewardTrainerTests : IDisposable
 {
     private readonly DirectoryInfo _scratch = TestData.CreateScratchFolder();
@@ -81,6 +82,71 @@ public sealed class RewardTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Weighted_bradley_terry_ignores_zero_weight()
+    {
+        using var chosen = torch.tensor(new float[] { 2f, -1f });
+        using var rejected = torch.tensor(new float[] { 0f, 1f });
+        using var weights = torch.tensor(new float[] { 3f, 0f });
+
+        using var loss = RewardLosses.BradleyTerry(chosen, rejected, weights);
+
+        Assert.Equal(Math.Log(1 + Math.Exp(-2)), loss.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Imported_preferences_join_stage_two()
+    {
+        var imageFolder = Directory.CreateDirectory(Path.Combine(_scratch.FullName, "labels", "images"));
+        File.Copy(Path.Combine(TestData.RsicdFolder, "images", "airport_10.jpg"), Path.Combine(imageFolder.FullName, "airport_10.jpg"));
+        var file = Path.Combine(_scratch.FullName, "labels", "prefs.jsonl");
+        File.WriteAllLines(file,
+        [
+            """{"image": "images/airport_10.jpg", "chosen": "a plane is parked on the runway", "rejected": ["a ship in the harbor", "some trees"]}""",
+            """{"image": "images/missing.jpg", "chosen": "a plane", "rejected": "a ship"}""",
+        ]);
+        var plain = SmallRun("plain", 5) with { PreferenceEpochs = 1, ContrastiveEpochs = 1 };
+        var withFile = plain with { OutputDirectory = Path.Combine(_scratch.FullName, "imported"), ModelVersion = "imported", PreferenceFiles = [file], ImportedPairWeight = 2.5 };
+
+        var plainReport = RewardTrainer.Train(plain, NullLogger.Instance);
+        var report = RewardTrainer.Train(withFile, NullLogger.Instance);
+
+        Assert.Equal(2, report.ImportedPairs);
+        Assert.Equal(1, report.SkippedImportedPairs);
+        Assert.Equal(plainReport.PreferencePairs + 2, report.PreferencePairs);
+        Assert.NotEqual(plainReport.DataDigest, report.DataDigest);
+        var lineage = RewardCheckpoint.ReadMetadata(withFile.OutputDirectory).Training!;
+        Assert.Equal(2, lineage.ImportedPairCount);
+        Assert.Equal([file], lineage.PreferenceFiles);
+        Assert.Equal(2.5, lineage.Hyperparameters["imported_pair_weight"]);
+    }
+
+    [Fact]
+    public void Imported_preferences_use_image_root()
+    {
+        var file = Path.Combine(_scratch.FullName, "rooted.jsonl");
+        File.WriteAllLines(file, ["""{"image": "images/airport_10.jpg", "chosen": "a plane is parked on the runway", "rejected": "a ship in the harbor"}"""]);
+        var options = SmallRun("rooted", 5) with
+        {
+            PreferenceEpochs = 1, ContrastiveEpochs = 1, PreferenceFiles = [file], PreferenceImageRoot = TestData.RsicdFolder,
+        };
+
+        var report = RewardTrainer.Train(options, NullLogger.Instance);
+
+        Assert.Equal(1, report.ImportedPairs);
+        Assert.Equal(0, report.SkippedImportedPairs);
+    }
+
+    [Fact]
+    public void Missing_preference_file_fails()
+    {
+        var options = SmallRun("missing", 5) with { PreferenceFiles = [Path.Combine(_scratch.FullName, "absent.jsonl")] };
+
+        var error = Assert.Throws<PreferenceFileException>(() => RewardTrainer.Train(options, NullLogger.Instance));
+
+        Assert.Contains("absent.jsonl", error.Message);
+    }
+
+    [Fact]
     public void Small_run_trains_and_saves()
     {
         var options = SmallRun("reward-small", 3);
@@ -139,5 +205,11 @@ public sealed class RewardTrainerTests : IDisposable
         Assert.Equal(report.Metrics.Overall.Pairs, report.Metrics.ByKind.Values.Sum(a => a.Pairs));
         Assert.Equal(RsStreamCurate.Synthesis.CaptionDefects.AllKinds.Count + 1, report.Metrics.ByKind.Count);
         Assert.InRange(report.Metrics.Overall.Learned, 0, 1);
+        Assert.Equal(["relevance", "specificity", "completeness", "clarity", "richness"], report.Metrics.ByDimension!.Keys);
+        Assert.Equal(report.Metrics.Overall.Pairs, report.Metrics.ByDimension.Values.Sum(a => a.Pairs));
+        Assert.Equal(report.Metrics.ByKind["relevance"].Pairs + report.Metrics.ByKind["wrong_class"].Pairs
+            + report.Metrics.ByKind["wrong_count"].Pairs + report.Metrics.ByKind["hallucinated_object"].Pairs, report.Metrics.ByDimension["relevance"].Pairs);
+        Assert.Equal(report.Metrics.Overall.Pairs, report.Scores.Count);
+        Assert.Equal(report.Metrics.Overall.Learned, report.Scores.Count(s => s.ChosenScore > s.RejectedScore) / (double)report.Scores.Count, 9);
     }
 }

@@ -13,17 +13,27 @@ public static class ModelCommands
     {
         var manifest = new Option<FileInfo>("--manifest") { Description = "RSICD-style JSONL manifest; its train and val images are used for training.", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Checkpoint directory to write.", Required = true };
-        var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the manifest's folder)." };
+        var imageRoot = new Option<DirectoryInfo?>("--image-root")
+        {
+            Description = "Folder that image paths of the manifest and of --preferences files are relative to (default: the folder of each file).",
+        };
         var seed = new Option<int?>("--seed") { Description = "Seed of initialisation, shuffling, augmentation and preference pairs (default 7)." };
-        var version = new Option<string?>("--model-version") { Description = "Version tag written into the checkpoint (default reward-v1)." };
-        var contrastiveEpochs = new Option<int?>("--contrastive-epochs") { Description = "Epochs of contrastive pre-training (default 30)." };
-        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs (default 12)." };
+        var version = new Option<string?>("--model-version") { Description = "Version tag written into the checkpoint (default reward-v2)." };
+        var preferences = new Option<FileInfo[]>("--preferences")
+        {
+            Description = "Chosen/rejected JSONL file (image, chosen, rejected) whose pairs join the preference stage; repeat for several files.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var preferenceWeight = new Option<double?>("--preference-weight") { Description = "Loss weight of each imported pair; a synthetic pair has weight 1 (default 1)." };
+        var defectDraws = new Option<int?>("--defect-draws") { Description = "Independent draws of the defects for every chosen caption (default 1)." };
+        var contrastiveEpochs = new Option<int?>("--contrastive-epochs") { Description = "Epochs of contrastive pre-training (default 20)." };
+        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs (default 4)." };
         var maxImages = new Option<int?>("--max-train-images") { Description = "Use at most this many training images, for quick runs." };
         var defectKinds = new Option<string?>("--defect-kinds") { Description = "Comma-separated defect kinds of the rejected captions (default: all), for example generic,truncated." };
 
         var command = new Command("train", "Train the reward model: contrastive pre-training, then Bradley-Terry on preference pairs. Seeded and reproducible.")
         {
-            manifest, output, imageRoot, seed, version, contrastiveEpochs, preferenceEpochs, maxImages, defectKinds,
+            manifest, output, imageRoot, seed, version, contrastiveEpochs, preferenceEpochs, maxImages, defectKinds, preferences, preferenceWeight, defectDraws,
         };
         command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
         {
@@ -39,6 +49,10 @@ public static class ModelCommands
                 PreferenceEpochs = parse.GetValue(preferenceEpochs) ?? defaults.PreferenceEpochs,
                 MaxTrainImages = parse.GetValue(maxImages),
                 DefectKinds = ParseDefectKinds(parse.GetValue(defectKinds)),
+                PreferenceFiles = (parse.GetValue(preferences) ?? []).Select(file => file.FullName).ToList(),
+                PreferenceImageRoot = parse.GetValue(imageRoot)?.FullName,
+                ImportedPairWeight = parse.GetValue(preferenceWeight) ?? defaults.ImportedPairWeight,
+                DefectDrawsPerCaption = parse.GetValue(defectDraws) ?? defaults.DefectDrawsPerCaption,
             };
 
             using var loggerFactory = CreateLoggerFactory();
@@ -49,6 +63,7 @@ public static class ModelCommands
             table.AddRow("checkpoint size", $"{report.CheckpointBytes / 1024.0 / 1024.0:F2} MiB");
             table.AddRow("training images", report.TrainImages.ToString("N0"));
             table.AddRow("preference pairs", report.PreferencePairs.ToString("N0"));
+            table.AddRow("imported pairs", $"{report.ImportedPairs:N0} ({report.SkippedImportedPairs:N0} skipped: image not loadable)");
             table.AddRow("time", $"{report.TotalSeconds:F0} s");
             AnsiConsole.Write(table);
             return Task.FromResult(0);
@@ -62,10 +77,12 @@ public static class ModelCommands
         var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the manifest's folder)." };
         var seed = new Option<int?>("--seed") { Description = "Seed of the defects applied to held-out captions." };
+        var plot = new Option<FileInfo?>("--plot") { Description = "Also write the chosen and rejected score distributions, learned and CLIP-score, to this PNG file." };
+        var summaryJson = new Option<FileInfo?>("--summary-json") { Description = "Also write the accuracies (overall, per dimension, per kind) to this JSON file." };
 
-        var command = new Command("eval", "Print held-out preference-pair accuracy of the reward model next to the CLIP-score baseline of the same encoder.")
+        var command = new Command("eval", "Print held-out preference-pair accuracy of the reward model next to the CLIP-score baseline of the same encoder, overall, per quality dimension and per defect kind.")
         {
-            manifest, checkpoint, imageRoot, seed,
+            manifest, checkpoint, imageRoot, seed, plot, summaryJson,
         };
         command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
         {
@@ -80,26 +97,49 @@ public static class ModelCommands
             using var loggerFactory = CreateLoggerFactory();
             var report = RewardEvaluator.Evaluate(options, loggerFactory.CreateLogger("rscurate.eval"));
             var metrics = report.Metrics;
-            var table = new Table()
-                .Title($"Held-out pair accuracy of {Markup.Escape(report.ModelVersion)} ({metrics.ImageCount} images, {Markup.Escape(metrics.Split)})")
-                .AddColumn("rejected caption").AddColumn(new TableColumn("pairs").RightAligned())
-                .AddColumn(new TableColumn("learned scorer").RightAligned()).AddColumn(new TableColumn("CLIP-score").RightAligned());
-            foreach (var (kind, accuracy) in metrics.ByKind.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                table.AddRow(Markup.Escape(kind), accuracy.Pairs.ToString("N0"), accuracy.Learned.ToString("P1"), accuracy.ClipScore.ToString("P1"));
-            }
-
-            table.AddRow("[bold]overall[/]", metrics.Overall.Pairs.ToString("N0"), $"[bold]{metrics.Overall.Learned:P1}[/]", $"[bold]{metrics.Overall.ClipScore:P1}[/]");
-            AnsiConsole.Write(table);
+            string title = $"{Markup.Escape(report.ModelVersion)}, {metrics.ImageCount} {Markup.Escape(metrics.Split)} images";
+            AnsiConsole.Write(AccuracyTable($"Held-out pair accuracy by quality dimension ({title})", "dimension", metrics.ByDimension ?? new Dictionary<string, PairAccuracy>(), metrics.Overall));
+            AnsiConsole.Write(AccuracyTable($"Held-out pair accuracy by rejected-caption kind ({title})", "rejected caption", metrics.ByKind, metrics.Overall));
             if (report.SkippedPairs > 0)
             {
                 AnsiConsole.MarkupLine($"[yellow]{report.SkippedPairs} pairs were skipped because their image could not be loaded.[/]");
+            }
+
+            if (parse.GetValue(plot) is { } plotFile)
+            {
+                EvaluationPlot.Save(report, plotFile.FullName);
+                AnsiConsole.MarkupLine($"Wrote the score distributions to {Markup.Escape(plotFile.FullName)}.");
+            }
+
+            if (parse.GetValue(summaryJson) is { } summaryFile)
+            {
+                var summary = new EvaluationSummary(report.ModelVersion, options.Seed, report.SkippedPairs, metrics);
+                File.WriteAllText(summaryFile.FullName, System.Text.Json.JsonSerializer.Serialize(summary, RewardCheckpoint.JsonOptions) + "\n");
+                AnsiConsole.MarkupLine($"Wrote the summary to {Markup.Escape(summaryFile.FullName)}.");
             }
 
             return Task.FromResult(0);
         }));
         return command;
     }
+
+    private static Table AccuracyTable(string title, string firstColumn, IReadOnlyDictionary<string, PairAccuracy> rows, PairAccuracy overall)
+    {
+        var table = new Table()
+            .Title(title)
+            .AddColumn(firstColumn).AddColumn(new TableColumn("pairs").RightAligned())
+            .AddColumn(new TableColumn("learned scorer").RightAligned()).AddColumn(new TableColumn("CLIP-score").RightAligned());
+        foreach (var (name, accuracy) in rows)
+        {
+            table.AddRow(Markup.Escape(name), accuracy.Pairs.ToString("N0"), accuracy.Learned.ToString("P1"), accuracy.ClipScore.ToString("P1"));
+        }
+
+        table.AddRow("[bold]overall[/]", overall.Pairs.ToString("N0"), $"[bold]{overall.Learned:P1}[/]", $"[bold]{overall.ClipScore:P1}[/]");
+        return table;
+    }
+
+    /// <summary>Contents of the <c>eval --summary-json</c> file.</summary>
+    private sealed record EvaluationSummary(string ModelVersion, int Seed, int SkippedPairs, EvaluationMetrics Metrics);
 
     public static Command BuildScore()
     {

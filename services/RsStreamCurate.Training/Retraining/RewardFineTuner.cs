@@ -48,7 +48,7 @@ public sealed record FineTuneReport(
 /// Fine-tunes a reward model from an existing checkpoint on weighted preference pairs with the Bradley-Terry loss
 /// <c>sum(w * -log sigmoid(s_chosen - s_rejected)) / sum(w)</c>. The image tower stays frozen, so image embeddings
 /// are computed once and only the text tower and reward head learn. The tokenizer is kept as it is, so words that
-/// it has never seen stay unknown tokens.
+/// it has never seen split into known WordPiece tokens, or become unknown tokens in word-level checkpoints.
 /// </summary>
 public static class RewardFineTuner
 {
