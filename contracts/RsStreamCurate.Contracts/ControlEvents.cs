@@ -15,7 +15,7 @@ public sealed record PreferenceRecorded
     public DateTimeOffset RecordedAt { get; init; }
 }
 
-/// <summary>The retrain policy asks the trainer for a new reward model.</summary>
+/// <summary>The retrain policy requests a new reward model from the trainer.</summary>
 public sealed record RetrainRequested
 {
     public int SchemaVersion { get; init; } = SchemaVersions.ControlEvent;

@@ -1,7 +1,7 @@
 namespace RsStreamCurate.Contracts;
 
 /// <summary>
-/// Current schema version of each message type. A consumer accepts only the versions it knows and
+/// Current schema version of each message type. A consumer accepts only the versions it reads and
 /// dead-letters the rest, so bump a version whenever a field changes meaning or becomes required.
 /// </summary>
 public static class SchemaVersions

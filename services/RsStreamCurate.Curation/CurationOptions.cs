@@ -44,7 +44,7 @@ public enum CurationPolicy
 
     /// <summary>
     /// Keep the best candidate of each image in the window. Candidates are keyed by image id on Kafka, so an
-    /// image's candidates arrive together, but a window boundary can still split them; each part then keeps its best.
+    /// image's candidates arrive together. A window boundary can still split them, and each part then keeps its best.
     /// </summary>
     BestOfN,
 }

@@ -41,7 +41,7 @@ public sealed partial class BackpressureGate
 
     public string Topic { get; }
 
-    /// <summary>Lag in messages above which <see cref="WaitAsync"/> holds the caller.</summary>
+    /// <summary>Lag in messages above which <see cref="WaitAsync"/> makes the caller wait.</summary>
     public long MaxLag { get; }
 
     /// <summary>

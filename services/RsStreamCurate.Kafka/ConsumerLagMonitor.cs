@@ -77,7 +77,7 @@ public sealed partial class ConsumerLagMonitor : IDisposable
         return lag;
     }
 
-    /// <summary>Creates a gate that holds a producer of <paramref name="topic"/> while <paramref name="downstreamGroupId"/> lags by more than <see cref="KafkaOptions.MaxConsumerLag"/>.</summary>
+    /// <summary>Creates a gate that pauses a producer of <paramref name="topic"/> while <paramref name="downstreamGroupId"/> lags by more than <see cref="KafkaOptions.MaxConsumerLag"/>.</summary>
     public BackpressureGate CreateGate(string downstreamGroupId, string topic, ILogger<BackpressureGate> logger) =>
         new(this, downstreamGroupId, topic, _connection.Options.MaxConsumerLag, logger);
 

@@ -14,7 +14,8 @@ public static class KafkaDeadLetterReasons
 
 /// <summary>
 /// Publishes <see cref="DeadLetter"/> records to <see cref="Topics.DeadLetter"/>, keyed by the source message's key.
-/// It never throws for a failed publication: it logs the failure, counts it and returns false.
+/// A failed publication does not throw: it is logged and counted, and the call returns false. Only cancellation of
+/// the caller's token raises <see cref="OperationCanceledException"/>.
 /// </summary>
 public sealed partial class DeadLetterPublisher : IDisposable
 {

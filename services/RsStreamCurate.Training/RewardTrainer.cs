@@ -224,8 +224,8 @@ public sealed class RewardTrainer
         return (torch.tensor(flat, [pixels.Count, 3, size, size]).to(_device), loaded);
     }
 
-    // One draw of every defect kind per chosen caption and draw, each draw with its own seed; a rejected text that
-    // an earlier draw already produced for the same chosen caption is left out, so no pair counts twice.
+    // Makes one draw of every defect kind per chosen caption and draw, each draw with its own seed. A rejected text
+    // that an earlier draw already produced for the same chosen caption is left out, so no pair counts twice.
     private List<PreferencePair> BuildSyntheticPairs(List<ManifestEntry> entries, IReadOnlyList<DefectKind> defectKinds)
     {
         var pairs = new List<PreferencePair>();
@@ -349,7 +349,7 @@ public sealed class RewardTrainer
         return losses;
     }
 
-    // Images holds the training images first (aligned with captions) and then the imported images.
+    // Images contains the training images first (aligned with captions) and then the imported images.
     private List<double> RunPreferenceStage(
         RewardModel model, CaptionTokenizer tokenizer, Tensor images,
         List<IReadOnlyList<string>> captions, IReadOnlyList<TrainingPair> pairs)
