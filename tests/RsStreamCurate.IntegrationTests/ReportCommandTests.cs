@@ -7,7 +7,7 @@ namespace RsStreamCurate.IntegrationTests;
 
 /// <summary>
 /// Runs the report-writing commands (<c>eval</c> and <c>experiment</c>) through the real command line on the shipped
-/// sample and checks the files they promise: a summary JSON with the documented fields and a PNG plot that has content.
+/// sample and checks the files they write: a summary JSON with the documented fields and a PNG plot that is not blank.
 /// </summary>
 public sealed class ReportCommandTests : IDisposable
 {
@@ -16,7 +16,7 @@ public sealed class ReportCommandTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public async Task Eval_writes_per_dimension_summary_and_a_plot_of_both_scores()
+    public async Task Eval_writes_summary_and_plot()
     {
         string plot = Path.Combine(_directory.Path, "plots", "eval.png");
         string summary = Path.Combine(_directory.Path, "eval.json");
@@ -44,9 +44,9 @@ public sealed class ReportCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Experiment_writes_a_summary_per_selection_and_a_bar_chart()
+    public async Task Experiment_writes_summary_and_plot()
     {
-        // The experiment refuses manifests that share images, so the sample is split by its RSICD split field.
+        // The experiment rejects manifests that share images, so the sample is split by its RSICD split field.
         var lines = await File.ReadAllLinesAsync(BundledAssets.SampleManifest);
         static bool IsTest(string line) =>
             JsonDocument.Parse(line).RootElement.TryGetProperty("rsicd_official_split", out var split) && split.GetString() == "test";
@@ -80,7 +80,7 @@ public sealed class ReportCommandTests : IDisposable
 
     private static Task<int> RunAsync(params string[] args) => CommandLine.Build().Parse(args).InvokeAsync();
 
-    // A blank or single-colour canvas fails: a real chart has axes, text and coloured bars, so many distinct colours.
+    // A chart has axes, anti-aliased text and coloured bars, so it has many distinct colours and a blank canvas fails.
     private static void AssertPlotHasContent(string path, int? expectedWidth, int? expectedHeight)
     {
         Assert.True(File.Exists(path), $"The plot {path} was not written.");
