@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RsStreamCurate.Contracts;
 using RsStreamCurate.Scoring;
 
 namespace RsStreamCurate.ScoringApi;
@@ -109,8 +110,11 @@ public static partial class ScoringApiEndpoints
         {
             if (!results[i].Succeeded)
             {
-                string field = items[i].Image is not null ? "image" : "image_base64";
-                errors[$"items[{i}].{field}"] = [$"{results[i].ErrorReason}: {results[i].ErrorMessage}"];
+                bool inline = items[i].Image is null;
+                string field = inline ? "image_base64" : "image";
+                string name = inline ? "the inline image" : $"image '{items[i].Image}'";
+                errors[$"items[{i}].{field}"] = [$"{results[i].ErrorReason}: {DescribeForClient(results[i].ErrorReason!, name)}"];
+                LogUnscorableItem(logger, i, results[i].ErrorReason!, results[i].ErrorMessage ?? "");
             }
         }
 
@@ -167,6 +171,19 @@ public static partial class ScoringApiEndpoints
         return bytes is not null ? ScoringRequest.ForImageBytes(bytes, item.Text!) : new ScoringRequest(item.Image!, item.Text!);
     }
 
+    // Describes a failed item in terms of what the caller sent. The loader's own message contains the server's absolute
+    // paths, so it goes only to the server's log.
+    private static string DescribeForClient(string reason, string name) => reason switch
+    {
+        DeadLetterReasons.ImageNotFound => $"{name} was not found under the image root; check the path, which is relative to that root.",
+        DeadLetterReasons.ImageEmpty => $"{name} is empty (0 bytes); send the encoded image file.",
+        DeadLetterReasons.ImageTooLarge => $"{name} exceeds the size or pixel limit; downscale or tile it.",
+        DeadLetterReasons.ImageTruncated => $"{name} is corrupt or truncated; re-export it.",
+        DeadLetterReasons.ImageUnsupported => $"{name} is not in a supported format; convert it to JPEG, PNG or strip RGB TIFF.",
+        DeadLetterReasons.PathOutsideImageRoot => $"{name} is outside the image root; give a relative path without '..' segments or links out of the root.",
+        _ => $"{name} cannot be scored.",
+    };
+
     private static bool TryDecodeBase64(string value, out byte[] bytes)
     {
         try
@@ -186,4 +203,7 @@ public static partial class ScoringApiEndpoints
 
     [LoggerMessage(2201, LogLevel.Information, "Score request of {ItemCount} items has {UnscorableCount} images that model {ModelVersion} cannot score")]
     private static partial void LogUnscorable(ILogger logger, int itemCount, int unscorableCount, string modelVersion);
+
+    [LoggerMessage(2202, LogLevel.Information, "Score request item {ItemIndex} cannot be scored: {Reason}: {Detail}")]
+    private static partial void LogUnscorableItem(ILogger logger, int itemIndex, string reason, string detail);
 }

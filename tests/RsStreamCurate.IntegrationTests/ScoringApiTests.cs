@@ -88,6 +88,20 @@ public sealed class ScoringApiTests : IAsyncLifetime
         Assert.False(string.IsNullOrWhiteSpace(messages[0].GetString()));
     }
 
+    [Theory]
+    [InlineData("""{"items":[{"image":"images/missing.jpg","text":"a beach"}]}""", "items[0].image", "image_not_found")]
+    [InlineData("""{"items":[{"image":"../outside.jpg","text":"a beach"}]}""", "items[0].image", "path_outside_image_root")]
+    public async Task Unscorable_image_error_hides_server_paths(string body, string field, string reason)
+    {
+        var response = await _client.PostAsync("/v1/score", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        string text = await response.Content.ReadAsStringAsync();
+        using var json = JsonDocument.Parse(text);
+        string message = json.RootElement.GetProperty("errors").GetProperty(field)[0].GetString()!;
+        Assert.StartsWith(reason + ":", message);
+        Assert.DoesNotContain(_images, text);
+    }
+
     [Fact]
     public async Task Too_many_items_gets_413()
     {
