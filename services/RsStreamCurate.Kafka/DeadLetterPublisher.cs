@@ -71,7 +71,15 @@ public sealed partial class DeadLetterPublisher : IDisposable
             OccurredAt = _time.GetUtcNow(),
         };
 
-        LogDeadLetter(stage, reason, detail, source?.Topic, source?.Partition.Value, source?.Offset.Value);
+        if (source is null)
+        {
+            LogDeadLetterOutsideKafka(stage, reason, detail);
+        }
+        else
+        {
+            LogDeadLetter(stage, reason, detail, source.Topic, source.Partition.Value, source.Offset.Value);
+        }
+
         try
         {
             var message = new Message<byte[]?, byte[]> { Key = key, Value = MessageCodec.Encode(deadLetter) };
@@ -106,7 +114,10 @@ public sealed partial class DeadLetterPublisher : IDisposable
     }
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Dead-lettering a message in stage {Stage} with reason {Reason}: {Detail} (source {SourceTopic} [{SourcePartition}] @{SourceOffset})")]
-    private partial void LogDeadLetter(string stage, string reason, string detail, string? sourceTopic, int? sourcePartition, long? sourceOffset);
+    private partial void LogDeadLetter(string stage, string reason, string detail, string sourceTopic, int sourcePartition, long sourceOffset);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Dead-lettering a payload in stage {Stage} with reason {Reason}: {Detail} (not read from Kafka)")]
+    private partial void LogDeadLetterOutsideKafka(string stage, string reason, string detail);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Publishing a dead letter of stage {Stage} with reason {Reason} failed, so the source message {SourceTopic} [{SourcePartition}] @{SourceOffset} stays uncommitted")]
     private partial void LogPublishFailed(Exception exception, string stage, string reason, string? sourceTopic, int? sourcePartition, long? sourceOffset);

@@ -6,10 +6,10 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace RsStreamCurate.IntegrationTests;
 
 /// <summary>
-/// Runs the report-writing commands (<c>eval</c> and <c>experiment</c>) through the real command line on the shipped
-/// sample and checks the files they write: a summary JSON with the documented fields and a PNG plot that is not blank.
+/// Runs <c>eval</c>, <c>experiment</c> and <c>score</c> through the real command line on the shipped sample and checks
+/// the files they write and their exit codes.
 /// </summary>
-public sealed class ReportCommandTests : IDisposable
+public sealed class CommandLineTests : IDisposable
 {
     private readonly TestSupport.TemporaryDirectory _directory = new();
 
@@ -76,6 +76,38 @@ public sealed class ReportCommandTests : IDisposable
         }
 
         AssertPlotHasContent(plot, expectedWidth: null, expectedHeight: null);
+    }
+
+    [Fact]
+    public async Task Score_writes_rows_and_errors()
+    {
+        string input = Path.Combine(_directory.Path, "pairs.jsonl");
+        string output = Path.Combine(_directory.Path, "scores.jsonl");
+        await File.WriteAllLinesAsync(input,
+        [
+            """{"image": "images/airport_8.jpg", "text": "some planes are parked in an airport"}""",
+            """{"image": "images/missing.jpg", "text": "a beach"}""",
+        ]);
+
+        int exitCode = await RunAsync("score", "--input", input, "--output", output, "--image-root", Path.GetDirectoryName(BundledAssets.SampleManifest)!);
+
+        Assert.Equal(0, exitCode);
+        var rows = (await File.ReadAllLinesAsync(output)).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.True(rows[0].TryGetProperty("score", out _), $"Row 0 has no score: {rows[0]}");
+        Assert.True(rows[1].TryGetProperty("error", out _), $"Row 1 has no error: {rows[1]}");
+    }
+
+    [Fact]
+    public async Task Score_fails_when_nothing_scored()
+    {
+        string input = Path.Combine(_directory.Path, "missing.jsonl");
+        await File.WriteAllLinesAsync(input, ["""{"image": "images/missing.jpg", "text": "a beach"}"""]);
+
+        int exitCode = await RunAsync("score", "--input", input, "--output", Path.Combine(_directory.Path, "out.jsonl"),
+            "--image-root", Path.GetDirectoryName(BundledAssets.SampleManifest)!);
+
+        Assert.Equal(1, exitCode);
     }
 
     private static Task<int> RunAsync(params string[] args) => CommandLine.Build().Parse(args).InvokeAsync();
