@@ -148,7 +148,7 @@ public static class ModelCommands
         var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the input file's folder)." };
 
-        var command = new Command("score", "Score image-caption pairs offline with the reward model.")
+        var command = new Command("score", "Score image-caption pairs offline with the reward model. Exits with 1 when the input has no row or no row could be scored.")
         {
             input, output, checkpoint, imageRoot,
         };
@@ -166,6 +166,13 @@ public static class ModelCommands
             using var loggerFactory = CreateLoggerFactory();
             var summary = OfflineScoring.Run(options, loggerFactory.CreateLogger("rscurate.score"));
             AnsiConsole.MarkupLine($"Scored {summary.Scored:N0} of {summary.Rows:N0} rows with {Markup.Escape(summary.ModelVersion)} in {summary.Seconds:F1} s; {summary.Failed:N0} rows have an error field.");
+            if (summary.Scored == 0)
+            {
+                string cause = summary.Rows == 0 ? $"{inputFile.FullName} has no rows" : "every row failed; the error field of each output row says why";
+                AnsiConsole.MarkupLine($"[red]Error:[/] nothing was scored: {Markup.Escape(cause)}.");
+                return Task.FromResult(1);
+            }
+
             return Task.FromResult(0);
         }));
         return command;
