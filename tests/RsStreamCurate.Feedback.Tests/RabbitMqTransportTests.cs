@@ -29,6 +29,6 @@ public sealed class RabbitMqTransportTests
         var request = Assert.Single(host.Trainer.Requests);
         Assert.Equal(2, request.NewLabelCount);
         Assert.Equal(RetrainPolicy.LabelCountTrigger, request.Trigger);
-        Assert.Equal("reward-v1", request.BaseModelVersion);
+        Assert.Equal(new RetrainPolicyOptions().InitialModelVersion, request.BaseModelVersion);
     }
 }

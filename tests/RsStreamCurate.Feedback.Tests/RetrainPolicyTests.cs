@@ -29,7 +29,7 @@ public sealed class RetrainPolicyTests
         var request = Assert.Single(host.Trainer.Requests);
         Assert.Equal(3, request.NewLabelCount);
         Assert.Equal(RetrainPolicy.LabelCountTrigger, request.Trigger);
-        Assert.Equal("reward-v1", request.BaseModelVersion);
+        Assert.Equal(new RetrainPolicyOptions().InitialModelVersion, request.BaseModelVersion);
         Assert.False(request.Coalesced);
         Assert.Equal(0, host.Policy.PendingLabels);
     }
@@ -146,6 +146,6 @@ public sealed class RetrainPolicyTests
 
         Assert.NotNull(host.Policy.InFlightRequestId);
         Assert.Single(host.Trainer.Requests);
-        Assert.Equal("reward-v1", host.Policy.CurrentModelVersion);
+        Assert.Equal(new RetrainPolicyOptions().InitialModelVersion, host.Policy.CurrentModelVersion);
     }
 }

@@ -32,7 +32,7 @@ public sealed class RetrainPolicyOptions
     public TimeSpan TrainingTimeout { get; set; } = TimeSpan.FromHours(2);
 
     /// <summary>Model version that the first request names as its base, until a <c>ModelPublished</c> arrives.</summary>
-    public string InitialModelVersion { get; set; } = "reward-v1";
+    public string InitialModelVersion { get; set; } = "reward-v2";
 }
 
 /// <summary>RabbitMQ settings, bound from the <c>RabbitMq</c> section. With neither a host nor a connection string, the in-memory transport is used.</summary>
