@@ -21,7 +21,7 @@ public sealed record ModelFlops(long ImageTower, long TextTower, long Head)
     {
         ArgumentNullException.ThrowIfNull(options);
 
-        // Image tower: four 3x3 convolutions with stride 2 that double the channels, one 3x3 convolution at the last
+        // Image tower: four 3x3 convolutions with stride 2 that double the channels, an optional 3x3 convolution at the last
         // size, global average pooling and a linear projection.
         long image = 0;
         long side = options.InputSize;
@@ -35,7 +35,11 @@ public sealed record ModelFlops(long ImageTower, long TextTower, long Head)
             channels *= 2;
         }
 
-        image += 2 * inputs * inputs * 9 * side * side;
+        if (options.ImageFinalConvolution)
+        {
+            image += 2 * inputs * inputs * 9 * side * side;
+        }
+
         image += 2 * inputs * options.EmbeddingSize;
 
         // Text tower: per layer, the QKV projection, the two attention products, the output projection and the

@@ -121,7 +121,7 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>
     /// Four stride-2 convolution blocks (conv, batch norm, ReLU) that halve the resolution and double the
-    /// channels, one more convolution at the lowest resolution, global average pooling and a projection.
+    /// channels, optionally one more convolution at the lowest resolution, global average pooling and a projection.
     /// Stride-2 convolutions in place of convolution plus max pooling cut the compute about threefold.
     /// </summary>
     private sealed class ImageTower : nn.Module<Tensor, Tensor>
@@ -143,9 +143,13 @@ public sealed class RewardModel : nn.Module<Tensor, Tensor, Tensor>
                 channels *= 2;
             }
 
-            layers.Add(("conv4", nn.Conv2d(inputs, inputs, 3, padding: 1, bias: false)));
-            layers.Add(("norm4", nn.BatchNorm2d(inputs)));
-            layers.Add(("relu4", nn.ReLU()));
+            if (options.ImageFinalConvolution)
+            {
+                layers.Add(("conv4", nn.Conv2d(inputs, inputs, 3, padding: 1, bias: false)));
+                layers.Add(("norm4", nn.BatchNorm2d(inputs)));
+                layers.Add(("relu4", nn.ReLU()));
+            }
+
             layers.Add(("pool", nn.AdaptiveAvgPool2d(1)));
             layers.Add(("flatten", nn.Flatten()));
             features = nn.Sequential(layers);
