@@ -87,22 +87,33 @@ public sealed class RewardTrainer
         }
 
         var defectKinds = _options.DefectKinds ?? CaptionDefects.AllKinds;
-        var synthetic = BuildSyntheticPairs(loaded, defectKinds);
         var imageIndex = loaded.Select((entry, i) => (entry.ImageId, i)).ToDictionary(x => x.ImageId, x => x.i, StringComparer.Ordinal);
-        var pairs = synthetic.Select(pair => new TrainingPair(pair, imageIndex[pair.ImageId], 1f)).ToList();
         var (imported, importedImages, skippedImported) = LoadImportedPairs(loaded.Count);
-        pairs.AddRange(imported);
+
+        // When resampling, epoch e draws its defects with seed Seed + e * DefectDrawsPerCaption, so every epoch trains on
+        // new rejected captions of the same chosen ones. Imported pairs are the same in every epoch.
+        List<TrainingPair> PairsOfEpoch(int epoch)
+        {
+            int seedOffset = _options.ResampleDefectsEachEpoch ? epoch * _options.DefectDrawsPerCaption : 0;
+            var epochPairs = BuildSyntheticPairs(loaded, defectKinds, seedOffset)
+                .Select(pair => new TrainingPair(pair, imageIndex[pair.ImageId], 1f))
+                .ToList();
+            epochPairs.AddRange(imported);
+            return epochPairs;
+        }
+
+        var pairs = PairsOfEpoch(0);
         var stage2 = Stopwatch.StartNew();
         List<double> preferenceLosses;
         if (importedImages is null)
         {
-            preferenceLosses = RunPreferenceStage(model, tokenizer, imageBatch, captions, pairs);
+            preferenceLosses = RunPreferenceStage(model, tokenizer, imageBatch, captions, pairs, PairsOfEpoch);
         }
         else
         {
             using var allImages = torch.cat([imageBatch, importedImages], 0);
             importedImages.Dispose();
-            preferenceLosses = RunPreferenceStage(model, tokenizer, allImages, captions, pairs);
+            preferenceLosses = RunPreferenceStage(model, tokenizer, allImages, captions, pairs, PairsOfEpoch);
         }
 
         stage2.Stop();
@@ -224,15 +235,15 @@ public sealed class RewardTrainer
         return (torch.tensor(flat, [pixels.Count, 3, size, size]).to(_device), loaded);
     }
 
-    // Makes one draw of every defect kind per chosen caption and draw, each draw with its own seed. A rejected text
+    // Makes one draw of every defect kind per chosen caption and draw, draw d with seed Seed + seedOffset + d. A rejected text
     // that an earlier draw already produced for the same chosen caption is left out, so no pair counts twice.
-    private List<PreferencePair> BuildSyntheticPairs(List<ManifestEntry> entries, IReadOnlyList<DefectKind> defectKinds)
+    private List<PreferencePair> BuildSyntheticPairs(List<ManifestEntry> entries, IReadOnlyList<DefectKind> defectKinds, int seedOffset)
     {
         var pairs = new List<PreferencePair>();
         var seen = new HashSet<(string, string, string)>();
         for (int draw = 0; draw < _options.DefectDrawsPerCaption; draw++)
         {
-            var drawn = PreferencePairBuilder.Build(entries, _options.Seed + draw, new PreferencePairOptions
+            var drawn = PreferencePairBuilder.Build(entries, _options.Seed + seedOffset + draw, new PreferencePairOptions
             {
                 DefectKinds = defectKinds,
                 RelevancePairsPerCaption = _options.RelevancePairsPerCaption,
@@ -352,8 +363,9 @@ public sealed class RewardTrainer
     // Images contains the training images first (aligned with captions) and then the imported images.
     private List<double> RunPreferenceStage(
         RewardModel model, CaptionTokenizer tokenizer, Tensor images,
-        List<IReadOnlyList<string>> captions, IReadOnlyList<TrainingPair> pairs)
+        List<IReadOnlyList<string>> captions, IReadOnlyList<TrainingPair> firstEpochPairs, Func<int, List<TrainingPair>> pairsOfEpoch)
     {
+        IReadOnlyList<TrainingPair> pairs = firstEpochPairs;
         var losses = new List<double>();
         if (_options.PreferenceEpochs == 0 || pairs.Count == 0)
         {
@@ -376,6 +388,11 @@ public sealed class RewardTrainer
 
         for (int epoch = 0; epoch < _options.PreferenceEpochs; epoch++)
         {
+            if (epoch > 0 && _options.ResampleDefectsEachEpoch)
+            {
+                pairs = pairsOfEpoch(epoch);
+            }
+
             var order = Enumerable.Range(0, pairs.Count).ToArray();
             _random.Shuffle(order);
             double sum = 0;
@@ -521,6 +538,7 @@ public sealed class RewardTrainer
         ["min_token_count"] = _options.MinTokenCount,
         ["character_pieces"] = _options.CharacterPieces ? 1 : 0,
         ["defect_draws_per_caption"] = _options.DefectDrawsPerCaption,
+        ["resample_defects_each_epoch"] = _options.ResampleDefectsEachEpoch ? 1 : 0,
         ["imported_pair_weight"] = _options.ImportedPairWeight,
         ["augment"] = _options.Augment ? 1 : 0,
         ["evaluation_seed"] = _options.EvaluationSeed,

@@ -21,7 +21,7 @@ public sealed record TrainingOptions
     public int Seed { get; init; } = 7;
 
     /// <summary>Model shape; <see cref="RewardModelOptions.VocabularySize"/> and <see cref="RewardModelOptions.MaxTokens"/> are set from the tokenizer.</summary>
-    public RewardModelOptions Model { get; init; } = new() { EndTokenPooling = true };
+    public RewardModelOptions Model { get; init; } = new() { EndTokenPooling = true, ImageFinalConvolution = false };
 
     /// <summary>Words seen fewer times than this in the training captions get no whole-word token.</summary>
     public int MinTokenCount { get; init; } = 2;
@@ -39,8 +39,9 @@ public sealed record TrainingOptions
 
     public double ContrastiveLearningRate { get; init; } = 1e-3;
 
+
     /// <summary>Epochs of stage 2, Bradley-Terry training on preference pairs with the image tower frozen.</summary>
-    public int PreferenceEpochs { get; init; } = 4;
+    public int PreferenceEpochs { get; init; } = 10;
 
     /// <summary>Preference pairs per stage-2 step.</summary>
     public int PreferenceBatchSize { get; init; } = 128;
@@ -68,7 +69,13 @@ public sealed record TrainingOptions
     /// Independent draws of the defects for every chosen caption (each with its own relevance pairs). Most defects
     /// are random (which word is swapped, where the text is cut), so more draws give more distinct rejected texts.
     /// </summary>
-    public int DefectDrawsPerCaption { get; init; } = 1;
+    public int DefectDrawsPerCaption { get; init; } = 2;
+
+    /// <summary>
+    /// Whether every stage-2 epoch draws new defects instead of repeating the first epoch's. The model then trains on many
+    /// versions of each kind (a garbled caption can repeat and swap different words) without a larger epoch.
+    /// </summary>
+    public bool ResampleDefectsEachEpoch { get; init; } = true;
 
     /// <summary>
     /// Chosen/rejected JSONL files (see <see cref="PreferenceFileReader"/>) whose pairs join the synthetic pairs in

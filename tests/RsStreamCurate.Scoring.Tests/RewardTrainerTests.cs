@@ -192,6 +192,32 @@ public sealed class RewardTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Resampling_changes_only_later_epochs()
+    {
+        // One epoch uses the first draw either way. A second epoch trains on new defects only when resampling.
+        var oneEpoch = SmallRun("one", 11) with { PreferenceEpochs = 1 };
+        RewardTrainer.Train(oneEpoch with { OutputDirectory = Path.Combine(_scratch.FullName, "one-fixed"), ResampleDefectsEachEpoch = false }, NullLogger.Instance);
+        RewardTrainer.Train(oneEpoch with { OutputDirectory = Path.Combine(_scratch.FullName, "one-resampled") }, NullLogger.Instance);
+        var twoEpochs = SmallRun("two", 11) with { PreferenceEpochs = 2 };
+        RewardTrainer.Train(twoEpochs with { OutputDirectory = Path.Combine(_scratch.FullName, "two-fixed"), ResampleDefectsEachEpoch = false }, NullLogger.Instance);
+        RewardTrainer.Train(twoEpochs with { OutputDirectory = Path.Combine(_scratch.FullName, "two-resampled") }, NullLogger.Instance);
+        ScoringRequest[] requests =
+        [
+            new("images/airport_10.jpg", "a plane is on an airport runway"),
+            new("images/airport_10.jpg", "a plane is is on an runway airport"),
+        ];
+
+        double?[] Score(string name)
+        {
+            using var scorer = RewardScorer.Open(Path.Combine(_scratch.FullName, name), new ImageLoaderOptions { ImageRoot = TestData.RsicdFolder }, new ImageEmbeddingCache(10));
+            return scorer.ScoreBatch(requests).Select(r => r.Score).ToArray();
+        }
+
+        Assert.Equal(Score("one-fixed"), Score("one-resampled"));
+        Assert.NotEqual(Score("two-fixed"), Score("two-resampled"));
+    }
+
+    [Fact]
     public void Evaluator_reports_every_kind()
     {
         var options = SmallRun("reward-eval", 4) with { MaxTrainImages = 12, PreferenceEpochs = 1, ContrastiveEpochs = 1 };
