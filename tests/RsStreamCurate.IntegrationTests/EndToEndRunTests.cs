@@ -40,7 +40,7 @@ public sealed class EndToEndRunTests
         {
             Assert.Equal((int)Math.Ceiling(0.3m * window.Size), window.Kept);
             Assert.InRange(window.Size, 1, 250);
-            Assert.Equal("reward-v1", window.ModelVersion);
+            Assert.Equal(TestSupport.ShippedModelVersion, window.ModelVersion);
         }
 
         var ids = await TestSupport.ReadShardCandidateIdsAsync(settings.OutputDirectory!);
@@ -55,7 +55,7 @@ public sealed class EndToEndRunTests
         Assert.Equal(summary.Windows.Count, json.RootElement.GetProperty("windows").GetArrayLength());
         Assert.Equal(summary.Windows[0].WindowId, json.RootElement.GetProperty("windows")[0].GetProperty("window_id").GetString());
 
-        var withScores = scrapes.FirstOrDefault(s => s.Contains("rscurate_reward_score_bucket{model_version=\"reward-v1\""));
+        var withScores = scrapes.FirstOrDefault(s => s.Contains($"rscurate_reward_score_bucket{{model_version=\"{TestSupport.ShippedModelVersion}\""));
         Assert.True(withScores is not null, $"no scrape of the {scrapes.Count} taken during the run showed the score histogram");
         Assert.Contains("rscurate_candidates_total{stage=\"scoring\",direction=\"out\"}", withScores);
     }

@@ -20,7 +20,9 @@ public sealed class HotSwapTests
     public async Task Swap_mid_stream_scores_each_candidate_once()
     {
         using var temp = new TestSupport.TemporaryDirectory();
-        string v2 = CopyCheckpointAs(BundledAssets.DefaultCheckpoint, Path.Combine(temp.Path, "reward-v2"), "reward-v2");
+        string shipped = TestSupport.ShippedModelVersion;
+        const string Next = "reward-next";
+        string nextCheckpoint = CopyCheckpointAs(BundledAssets.DefaultCheckpoint, Path.Combine(temp.Path, Next), Next);
         var defaults = new Dictionary<string, string?>
         {
             ["Scoring:Checkpoint"] = BundledAssets.DefaultCheckpoint,
@@ -61,7 +63,7 @@ public sealed class HotSwapTests
         }
 
         long scoredBeforeSwap = scoring.Scored;
-        string active = await Task.Run(() => holder.Activate(v2));
+        string active = await Task.Run(() => holder.Activate(nextCheckpoint));
         while ((scoring.Scored < candidates.Count || curation.Consumed < candidates.Count) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
@@ -70,27 +72,27 @@ public sealed class HotSwapTests
         await host.StopAsync();
         var scored = TopicReader.ReadAll(connection, Topics.Scored, TimeSpan.FromSeconds(10)).Select(p => MessageCodec.DecodeScored(p)).ToList();
 
-        Assert.Equal("reward-v2", active);
+        Assert.Equal(Next, active);
         Assert.True(scoredBeforeSwap < candidates.Count, "everything was scored before the swap, so the test proves nothing");
         Assert.Equal(candidates.Count, scored.Count);
         Assert.Equal(candidates.Select(c => c.CandidateId).Order(StringComparer.Ordinal), scored.Select(s => s.Candidate.CandidateId).Order(StringComparer.Ordinal));
-        Assert.Contains(scored, s => s.ModelVersion == "reward-v1");
-        Assert.Contains(scored, s => s.ModelVersion == "reward-v2");
-        Assert.Equal("reward-v2", holder.ModelVersion);
+        Assert.Contains(scored, s => s.ModelVersion == shipped);
+        Assert.Contains(scored, s => s.ModelVersion == Next);
+        Assert.Equal(Next, holder.ModelVersion);
 
         // An image's candidates share one partition and TopicReader keeps partition order, so per image the
-        // version changes at most once: no v1 score follows a v2 score.
+        // version changes at most once: no score of the shipped model follows one of the next model.
         foreach (var image in scored.GroupBy(s => s.Candidate.ImageId))
         {
             var versions = image.Select(s => s.ModelVersion).ToList();
-            int firstV2 = versions.IndexOf("reward-v2");
-            Assert.True(firstV2 < 0 || versions.Skip(firstV2).All(v => v == "reward-v2"), $"image {image.Key} has a v1 score after a v2 score: {string.Join(",", versions)}");
+            int firstNext = versions.IndexOf(Next);
+            Assert.True(firstNext < 0 || versions.Skip(firstNext).All(v => v == Next), $"image {image.Key} has a score of the shipped model after one of the next model: {string.Join(",", versions)}");
         }
 
         var windowList = windows.ToList();
         Assert.All(windowList, w => Assert.True(w.Size > 0));
-        Assert.Contains(windowList, w => w.CloseReason == "model_version" && w.ModelVersion == "reward-v1");
-        Assert.Contains(windowList, w => w.ModelVersion == "reward-v2");
+        Assert.Contains(windowList, w => w.CloseReason == "model_version" && w.ModelVersion == shipped);
+        Assert.Contains(windowList, w => w.ModelVersion == Next);
         Assert.Equal(candidates.Count, windowList.Sum(w => w.Size));
     }
 

@@ -64,8 +64,8 @@ public sealed class PrometheusScrapeTests
             while (!stop.IsCancellationRequested && !run.IsCompleted && (scoreCount is not > 0 || keptRatio is null))
             {
                 await Task.Delay(1000);
-                scoreCount = await QueryAsync(client, prometheusPort, "sum(rscurate_reward_score_count{model_version=\"reward-v1\"})");
-                keptRatio = await QueryAsync(client, prometheusPort, "max(rscurate_window_kept_ratio{model_version=\"reward-v1\"})");
+                scoreCount = await QueryAsync(client, prometheusPort, $"sum(rscurate_reward_score_count{{model_version=\"{TestSupport.ShippedModelVersion}\"}})");
+                keptRatio = await QueryAsync(client, prometheusPort, $"max(rscurate_window_kept_ratio{{model_version=\"{TestSupport.ShippedModelVersion}\"}})");
             }
         }
         finally

@@ -57,7 +57,7 @@ public sealed class ScoringApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal("reward-v1", json.RootElement.GetProperty("model_version").GetString());
+        Assert.Equal(TestSupport.ShippedModelVersion, json.RootElement.GetProperty("model_version").GetString());
         var results = json.RootElement.GetProperty("results");
         Assert.Equal(3, results.GetArrayLength());
         double byPath = results[0].GetProperty("score").GetDouble();

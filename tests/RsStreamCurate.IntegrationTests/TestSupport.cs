@@ -1,11 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
+using RsStreamCurate.Cli;
 using RsStreamCurate.Curation.Sinks;
+using RsStreamCurate.Scoring;
 
 namespace RsStreamCurate.IntegrationTests;
 
 internal static class TestSupport
 {
+    /// <summary>Model version of the checkpoint that the command line uses by default.</summary>
+    public static string ShippedModelVersion => RewardCheckpoint.ReadMetadata(BundledAssets.DefaultCheckpoint).ModelVersion;
+
     /// <summary>Returns a TCP port on 127.0.0.1 that was free a moment ago.</summary>
     public static int FreePort()
     {

@@ -190,7 +190,7 @@ public sealed class CurationExperimentTests : IDisposable
             TrainManifestPath = poolManifest,
             EvalManifestPath = heldOutManifest,
             ImageRoot = TestData.RsicdFolder,
-            CheckpointDirectory = ShippedCheckpoint(),
+            CheckpointDirectory = TestData.ShippedCheckpoint,
             Seeds = 2,
             Steps = 2,
             BatchSize = 6,
@@ -219,7 +219,7 @@ public sealed class CurationExperimentTests : IDisposable
         Assert.Equal(10, report.PoolImages);
         Assert.Equal(6, report.HeldOutImages);
         Assert.Equal(["held-out", "training pool"], json.RootElement.GetProperty("best_of_n").EnumerateArray().Select(b => b.GetProperty("image_set").GetString()));
-        Assert.Equal("reward-v1", json.RootElement.GetProperty("scorer_model_version").GetString());
+        Assert.Equal(RewardCheckpoint.ReadMetadata(TestData.ShippedCheckpoint).ModelVersion, json.RootElement.GetProperty("scorer_model_version").GetString());
     }
 
     [Fact]
@@ -232,7 +232,7 @@ public sealed class CurationExperimentTests : IDisposable
             TrainManifestPath = manifest,
             EvalManifestPath = manifest,
             ImageRoot = TestData.RsicdFolder,
-            CheckpointDirectory = ShippedCheckpoint(),
+            CheckpointDirectory = TestData.ShippedCheckpoint,
         };
 
         var error = Assert.Throws<InvalidDataException>(() => CurationExperiment.Run(options, NullLogger.Instance));
@@ -257,18 +257,4 @@ public sealed class CurationExperimentTests : IDisposable
         return path;
     }
 
-    // The checkpoint under deploy/models of the checkout that contains the test binaries.
-    private static string ShippedCheckpoint()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "deploy", "models", "reward-v1");
-            if (File.Exists(Path.Combine(candidate, "metadata.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("No deploy/models/reward-v1 checkpoint was found above the test binaries.");
-    }
 }

@@ -8,23 +8,6 @@ namespace RsStreamCurate.Scoring.Tests;
 [Collection(TorchRandomCollection.Name)]
 public sealed class RewardFineTunerTests
 {
-    private static string ShippedCheckpoint
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "deploy", "models", "reward-v1");
-                if (File.Exists(Path.Combine(candidate, "metadata.json")))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException("deploy/models/reward-v1 was not found above the test output folder.");
-        }
-    }
-
     [Fact]
     public void Weighted_labels_fix_systematic_error()
     {
@@ -39,18 +22,18 @@ public sealed class RewardFineTunerTests
 
         var report = RewardFineTuner.Run(new FineTuneOptions
         {
-            BaseCheckpoint = ShippedCheckpoint,
+            BaseCheckpoint = TestData.ShippedCheckpoint,
             OutputDirectory = scratch.Path,
-            ModelVersion = "reward-v1-ft",
+            ModelVersion = "reward-ft",
             ImageRoot = imageRoot,
             Pairs = [.. labels.Select(p => new WeightedPair(p, 5.0)), .. synthetic.Select(p => new WeightedPair(p, 1.0))],
             Epochs = 3,
         }, NullLogger.Instance);
 
-        var before = Evaluate(ShippedCheckpoint, imageRoot, heldOutVague, heldOutAll);
+        var before = Evaluate(TestData.ShippedCheckpoint, imageRoot, heldOutVague, heldOutAll);
         var after = Evaluate(scratch.Path, imageRoot, heldOutVague, heldOutAll);
 
-        Assert.Equal("reward-v1-ft", RewardCheckpoint.ReadMetadata(scratch.Path).ModelVersion);
+        Assert.Equal("reward-ft", RewardCheckpoint.ReadMetadata(scratch.Path).ModelVersion);
         Assert.Equal(0, report.SkippedPairs);
         Assert.True(report.EpochLosses[^1] < report.EpochLosses[0], $"loss did not fall: {string.Join(", ", report.EpochLosses)}");
         Assert.True(after.Vague > before.Vague + 0.05, $"held-out vague accuracy {before.Vague:P1} -> {after.Vague:P1}");
@@ -64,7 +47,7 @@ public sealed class RewardFineTunerTests
 
         var error = Assert.Throws<ArgumentException>(() => RewardFineTuner.Run(new FineTuneOptions
         {
-            BaseCheckpoint = ShippedCheckpoint,
+            BaseCheckpoint = TestData.ShippedCheckpoint,
             OutputDirectory = Path.GetTempPath(),
             ModelVersion = "x",
             ImageRoot = Path.GetTempPath(),

@@ -12,7 +12,7 @@ public static class BenchCommands
 {
     public static Command Build()
     {
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v2)." };
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Manifest whose images and human captions are scored (default: the shipped sample)." };
         var seconds = new Option<double>("--seconds") { Description = "Time spent measuring each configuration, in seconds.", DefaultValueFactory = _ => 3.0 };
 

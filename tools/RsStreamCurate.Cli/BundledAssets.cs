@@ -7,5 +7,5 @@ public static class BundledAssets
     public static string SampleManifest => Path.Combine(AppContext.BaseDirectory, "sample", "captions.jsonl");
 
     /// <summary>Shipped reward-model checkpoint copied from deploy/models at build time.</summary>
-    public static string DefaultCheckpoint => Path.Combine(AppContext.BaseDirectory, "models", "reward-v1");
+    public static string DefaultCheckpoint => Path.Combine(AppContext.BaseDirectory, "models", "reward-v2");
 }

@@ -28,7 +28,7 @@ public static class CommandLine
         var manifest = new Option<FileInfo?>("--manifest") { Description = "RSICD-style JSONL manifest to stream (default: the shipped sample)." };
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the manifest's folder)." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Dataset directory for curated shards and manifest.jsonl (default: ./curated)." };
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Reward-model checkpoint directory (default: the shipped reward-v1)." };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Reward-model checkpoint directory (default: the shipped reward-v2)." };
         var postgres = new Option<string?>("--postgres") { Description = "Npgsql connection string; when set, curated windows are also written to PostgreSQL." };
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka bootstrap servers; without it an embedded broker is started in-process." };
         var windowSize = new Option<int?>("--window-size") { Description = "Candidates per curation window (default 1000)." };

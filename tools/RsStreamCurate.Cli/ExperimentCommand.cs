@@ -16,7 +16,7 @@ public static class ExperimentCommand
         var trainManifest = new Option<FileInfo>("--train-manifest") { Description = "RSICD-style JSONL manifest of the pool images (for RSICD: the train and val images of the official split).", Required = true };
         var evalManifest = new Option<FileInfo>("--eval-manifest") { Description = "RSICD-style JSONL manifest of held-out images, disjoint from the pool (for RSICD: the test images).", Required = true };
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths of both manifests are relative to (default: each manifest's folder)." };
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Reward-model checkpoint that scores the pool (default: the shipped reward-v1)." };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Reward-model checkpoint that scores the pool (default: the shipped reward-v2)." };
         var seeds = new Option<int>("--seeds") { Description = "Training runs per selection, with seeds 1..N.", DefaultValueFactory = _ => defaults.Seeds };
         var steps = new Option<int>("--steps") { Description = "Optimisation steps of every training run, the same for every selection.", DefaultValueFactory = _ => defaults.Steps };
         var batchSize = new Option<int>("--batch-size") { Description = "Image-caption pairs per step, the same for every selection.", DefaultValueFactory = _ => defaults.BatchSize };

@@ -25,9 +25,9 @@ public static class ModelCommands
             AllowMultipleArgumentsPerToken = false,
         };
         var preferenceWeight = new Option<double?>("--preference-weight") { Description = "Loss weight of each imported pair; a synthetic pair has weight 1 (default 1)." };
-        var defectDraws = new Option<int?>("--defect-draws") { Description = "Independent draws of the defects for every chosen caption (default 1)." };
+        var defectDraws = new Option<int?>("--defect-draws") { Description = "Independent draws of the defects for every chosen caption in each epoch (default 2)." };
         var contrastiveEpochs = new Option<int?>("--contrastive-epochs") { Description = "Epochs of contrastive pre-training (default 20)." };
-        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs (default 4)." };
+        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs, each with newly drawn defects (default 10)." };
         var maxImages = new Option<int?>("--max-train-images") { Description = "Use at most this many training images, for quick runs." };
         var defectKinds = new Option<string?>("--defect-kinds") { Description = "Comma-separated defect kinds of the rejected captions (default: all), for example generic,truncated." };
 
@@ -74,7 +74,7 @@ public static class ModelCommands
     public static Command BuildEval()
     {
         var manifest = new Option<FileInfo>("--manifest") { Description = "RSICD-style JSONL manifest; the held-out side of its split by image is evaluated.", Required = true };
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v2)." };
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the manifest's folder)." };
         var seed = new Option<int?>("--seed") { Description = "Seed of the defects applied to held-out captions." };
         var plot = new Option<FileInfo?>("--plot") { Description = "Also write the chosen and rejected score distributions, learned and CLIP-score, to this PNG file." };
@@ -145,7 +145,7 @@ public static class ModelCommands
     {
         var input = new Option<FileInfo>("--input") { Description = "JSONL file with one {\"image\": path, \"text\": caption} object per line.", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "JSONL file to write: one row per input row, in order, with score and model_version, or error.", Required = true };
-        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v1)." };
+        var checkpoint = new Option<DirectoryInfo?>("--checkpoint") { Description = "Checkpoint directory (default: the shipped reward-v2)." };
         var imageRoot = new Option<DirectoryInfo?>("--image-root") { Description = "Folder that image paths are relative to (default: the input file's folder)." };
 
         var command = new Command("score", "Score image-caption pairs offline with the reward model. Exits with 1 when the input has no row or no row could be scored.")
