@@ -101,10 +101,11 @@ public sealed class FeedbackLoopTests(ITestOutputHelper output)
         Assert.Equal(baseVersion, registry.Single(r => r.Version == newVersion).ParentVersion);
         Assert.All(windows, w => Assert.True(w.ModelVersion == baseVersion || w.ModelVersion == newVersion, w.ModelVersion));
         Assert.Contains(windows, w => w.ModelVersion == baseVersion && w.CloseReason == "model_version");
+
         // The vague percentiles above are printed for the benchmark page only. Each version scores a different part of the
-        // looping stream, and the shipped model already ranks vague captions low, so their difference is within noise (-0.04 to +0.01
-        // in three runs). The labels are the pairs the base model ranks worst, so the retrained model must get clearly more
-        // of them right.
+        // looping stream, and the shipped model already ranks vague captions low, so their difference is noise (-0.09 to
+        // +0.01 in five runs). The labels are the pairs the base model ranks worst, so the retrained model must get clearly
+        // more of them right.
         string newCheckpoint = registry.Single(r => r.Version == newVersion).CheckpointPath;
         double baseAccuracy = LabelAccuracy(BundledAssets.DefaultCheckpoint, manifest, labels);
         double newAccuracy = LabelAccuracy(newCheckpoint, manifest, labels);
