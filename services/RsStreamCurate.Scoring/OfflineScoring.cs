@@ -90,7 +90,7 @@ public static class OfflineScoring
         }
 
         var seconds = (DateTime.UtcNow - started).TotalSeconds;
-        logger.LogInformation("Scored {Scored} of {Rows} rows with model {ModelVersion} in {Seconds:F1} s; {Failed} rows have an error (the first {MaxLoggedFailures} are logged above)",
+        logger.LogInformation("Scored {Scored} of {Rows} rows with model {ModelVersion} in {Seconds:F1} s; rows with an error: {Failed} (up to {MaxLoggedFailures} are logged above)",
             scored, rows, scorer.ModelVersion, seconds, failed, MaxLoggedFailures);
         return new OfflineScoringSummary(scorer.ModelVersion, rows, scored, failed, seconds);
     }

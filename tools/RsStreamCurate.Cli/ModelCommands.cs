@@ -165,7 +165,7 @@ public static class ModelCommands
 
             using var loggerFactory = CreateLoggerFactory();
             var summary = OfflineScoring.Run(options, loggerFactory.CreateLogger("rscurate.score"));
-            AnsiConsole.MarkupLine($"Scored {summary.Scored:N0} of {summary.Rows:N0} rows with {Markup.Escape(summary.ModelVersion)} in {summary.Seconds:F1} s; {summary.Failed:N0} rows have an error field.");
+            AnsiConsole.MarkupLine($"Scored {summary.Scored:N0} of {summary.Rows:N0} rows with {Markup.Escape(summary.ModelVersion)} in {summary.Seconds:F1} s; rows with an error field: {summary.Failed:N0}.");
             if (summary.Scored == 0)
             {
                 string cause = summary.Rows == 0 ? $"{inputFile.FullName} has no rows" : "every row failed; the error field of each output row says why";

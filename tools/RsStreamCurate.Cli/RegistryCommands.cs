@@ -21,11 +21,13 @@ public static class RegistryCommands
         };
         list.SetAction((parse, cancellationToken) => CommandLine.RunGuardedAsync(async () =>
         {
-            IModelRegistry store = parse.GetValue(postgres) is { Length: > 0 } connectionString
-                ? new PostgresModelRegistry(connectionString)
-                : new FileModelRegistry(parse.GetValue(registry)?.FullName ?? DefaultRegistryDirectory);
+            string? connectionString = parse.GetValue(postgres);
+            string folder = Path.GetFullPath(parse.GetValue(registry)?.FullName ?? DefaultRegistryDirectory);
+            IModelRegistry store = connectionString is { Length: > 0 } ? new PostgresModelRegistry(connectionString) : new FileModelRegistry(folder);
             var records = await store.ListAsync(cancellationToken).ConfigureAwait(false);
             var current = await store.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+            string source = connectionString is { Length: > 0 } ? "the PostgreSQL registry" : $"registry folder {folder}";
+            AnsiConsole.MarkupLine($"Reading {Markup.Escape(source)}.");
             Render(records, current?.Version);
             return 0;
         }));
@@ -37,7 +39,8 @@ public static class RegistryCommands
     {
         if (records.Count == 0)
         {
-            AnsiConsole.MarkupLine("The registry has no model versions yet.");
+            AnsiConsole.MarkupLine(
+                $"The registry has no model versions yet. Retrained versions appear here. The shipped checkpoint {Markup.Escape(BundledAssets.DefaultCheckpoint)} becomes an entry when a trainer first starts from it.");
             return;
         }
 
