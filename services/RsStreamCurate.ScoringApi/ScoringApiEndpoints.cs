@@ -110,9 +110,9 @@ public static partial class ScoringApiEndpoints
         {
             if (!results[i].Succeeded)
             {
-                bool inline = items[i].Image is null;
-                string field = inline ? "image_base64" : "image";
-                string name = inline ? "the inline image" : $"image '{items[i].Image}'";
+                bool isInline = items[i].Image is null;
+                string field = isInline ? "image_base64" : "image";
+                string name = isInline ? "the inline image" : $"image '{items[i].Image}'";
                 errors[$"items[{i}].{field}"] = [$"{results[i].ErrorReason}: {DescribeForClient(results[i].ErrorReason!, name)}"];
                 LogUnscorableItem(logger, i, results[i].ErrorReason!, results[i].ErrorMessage ?? "");
             }

@@ -90,12 +90,11 @@ public sealed class RewardTrainer
         var imageIndex = loaded.Select((entry, i) => (entry.ImageId, i)).ToDictionary(x => x.ImageId, x => x.i, StringComparer.Ordinal);
         var (imported, importedImages, skippedImported) = LoadImportedPairs(loaded.Count);
 
-        // When resampling, epoch e draws its defects with seed Seed + e * DefectDrawsPerCaption, so every epoch trains on
-        // new rejected captions of the same chosen ones. Imported pairs are the same in every epoch.
+        // Epoch e draws its defects with seed Seed + e * DefectDrawsPerCaption, so its rejected captions differ from those of
+        // other epochs. Imported pairs are the same in every epoch. Without resampling, only epoch 0 is built.
         List<TrainingPair> PairsOfEpoch(int epoch)
         {
-            int seedOffset = _options.ResampleDefectsEachEpoch ? epoch * _options.DefectDrawsPerCaption : 0;
-            var epochPairs = BuildSyntheticPairs(loaded, defectKinds, seedOffset)
+            var epochPairs = BuildSyntheticPairs(loaded, defectKinds, epoch * _options.DefectDrawsPerCaption)
                 .Select(pair => new TrainingPair(pair, imageIndex[pair.ImageId], 1f))
                 .ToList();
             epochPairs.AddRange(imported);

@@ -22,11 +22,12 @@ public static class RegistryCommands
         list.SetAction((parse, cancellationToken) => CommandLine.RunGuardedAsync(async () =>
         {
             string? connectionString = parse.GetValue(postgres);
+            bool usePostgres = !string.IsNullOrEmpty(connectionString);
             string folder = Path.GetFullPath(parse.GetValue(registry)?.FullName ?? DefaultRegistryDirectory);
-            IModelRegistry store = connectionString is { Length: > 0 } ? new PostgresModelRegistry(connectionString) : new FileModelRegistry(folder);
+            IModelRegistry store = usePostgres ? new PostgresModelRegistry(connectionString!) : new FileModelRegistry(folder);
             var records = await store.ListAsync(cancellationToken).ConfigureAwait(false);
             var current = await store.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
-            string source = connectionString is { Length: > 0 } ? "the PostgreSQL registry" : $"registry folder {folder}";
+            string source = usePostgres ? "the PostgreSQL registry" : $"registry folder {folder}";
             AnsiConsole.MarkupLine($"Reading {Markup.Escape(source)}.");
             Render(records, current?.Version);
             return 0;
