@@ -27,13 +27,16 @@ public static class ModelCommands
         var preferenceWeight = new Option<double?>("--preference-weight") { Description = "Loss weight of each imported pair; a synthetic pair has weight 1 (default 1)." };
         var defectDraws = new Option<int?>("--defect-draws") { Description = "Independent draws of the defects for every chosen caption in each epoch (default 2)." };
         var contrastiveEpochs = new Option<int?>("--contrastive-epochs") { Description = "Epochs of contrastive pre-training (default 20)." };
-        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs, each with newly drawn defects (default 10)." };
+        var fixedDefects = new Option<bool>("--fixed-defects") { Description = "Repeat the first epoch's defects in every preference epoch instead of drawing new ones." };
+        var finalConvolution = new Option<bool>("--image-final-convolution") { Description = "Add a fifth convolution block to the image tower, as reward-v1 had (about 60 % more image FLOPs)." };
+        var preferenceEpochs = new Option<int?>("--preference-epochs") { Description = "Epochs of Bradley-Terry training on preference pairs, each with newly drawn defects unless --fixed-defects is set (default 10)." };
         var maxImages = new Option<int?>("--max-train-images") { Description = "Use at most this many training images, for quick runs." };
         var defectKinds = new Option<string?>("--defect-kinds") { Description = "Comma-separated defect kinds of the rejected captions (default: all), for example generic,truncated." };
 
         var command = new Command("train", "Train the reward model: contrastive pre-training, then Bradley-Terry on preference pairs. Seeded and reproducible.")
         {
             manifest, output, imageRoot, seed, version, contrastiveEpochs, preferenceEpochs, maxImages, defectKinds, preferences, preferenceWeight, defectDraws,
+            fixedDefects, finalConvolution,
         };
         command.SetAction(parse => CommandLine.RunGuardedAsync(() =>
         {
@@ -53,6 +56,8 @@ public static class ModelCommands
                 PreferenceImageRoot = parse.GetValue(imageRoot)?.FullName,
                 ImportedPairWeight = parse.GetValue(preferenceWeight) ?? defaults.ImportedPairWeight,
                 DefectDrawsPerCaption = parse.GetValue(defectDraws) ?? defaults.DefectDrawsPerCaption,
+                ResampleDefectsEachEpoch = !parse.GetValue(fixedDefects),
+                Model = defaults.Model with { ImageFinalConvolution = parse.GetValue(finalConvolution) },
             };
 
             using var loggerFactory = CreateLoggerFactory();
