@@ -262,6 +262,9 @@ public sealed class CurationEngineTests
                 }
 
                 tickerRunning.Set();
+
+                // A window ages out after four ticks, so a real pause between ticks lets producers fill windows to their size.
+                Thread.Sleep(2);
             }
         });
         tickerRunning.Wait(TimeSpan.FromSeconds(10));
@@ -275,15 +278,29 @@ public sealed class CurationEngineTests
                     windows.Add(closed);
                 }
 
-                // Pauses give the ticker time to close windows by age between additions.
-                if (i % 250 == 0)
+                // Pauses of several ticks give the ticker time to close windows by age between additions.
+                if (i % 1000 == 0)
                 {
-                    Thread.Sleep(1);
+                    Thread.Sleep(10);
                 }
             }
         })).ToArray();
 
         await Task.WhenAll(producers);
+
+        // A busy machine can starve the ticker during the pauses, so one more candidate is left open until the running
+        // ticker closes a window by age.
+        foreach (var closed in engine.Add(TestData.WithId("tail", 50), TestData.Position(0, partition: 2)))
+        {
+            windows.Add(closed);
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!windows.Any(w => w.CloseReason == CloseReason.Age) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         stop.Cancel();
         await ticker;
         if (engine.Flush() is { } last)
@@ -291,7 +308,7 @@ public sealed class CurationEngineTests
             windows.Add(last);
         }
 
-        Assert.Equal(10_000, windows.Sum(w => w.Size));
+        Assert.Equal(10_001, windows.Sum(w => w.Size));
         Assert.All(windows, w => Assert.Equal(TopFractionSelector.KeepCount(w.Size, 0.3), w.Kept.Count));
         Assert.Contains(windows, w => w.CloseReason == CloseReason.Age);
         Assert.Contains(windows, w => w.CloseReason == CloseReason.Count);
